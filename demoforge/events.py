@@ -204,6 +204,9 @@ class BlobRef(EventBase):
 
     blob: str = Field(pattern=r"^[0-9a-f]{64}$")
     reason: str | None = Field(None, description="the action boundary that triggered it")
+    action_id: str | None = Field(
+        None, description="id of the event whose action boundary triggered it"
+    )
 
 
 class DomSnapshotEvent(BlobRef):

@@ -1,0 +1,67 @@
+"""Carry out an ``Action`` on a live page through real input, as a person would.
+
+Only ``page.mouse`` and ``page.keyboard`` are used, at the target element's
+on-screen position: no ``element.click()``, no ``fill()``, no script that sets
+a value. The page therefore sees the same trusted pointer and key events a
+person's hands produce, and a page that ignores synthetic events works too.
+"""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page
+
+from demoforge.dataset.actions import Action
+from demoforge.events import DomSnapshot, Element
+
+#: How long the page is given to react after an action (animations, handlers).
+SETTLE_MS = 60
+
+
+def centre(e: Element) -> tuple[float, float]:
+    return e.box.x + e.box.width / 2, e.box.y + e.box.height / 2
+
+
+def _point(action: Action, snap: DomSnapshot) -> tuple[float, float]:
+    if action.x is not None and action.y is not None:
+        return action.x, action.y
+    element = snap.by_ref().get(action.ref) if action.ref is not None else None
+    if element is None:
+        raise ValueError(f"{action.op} action has neither a point nor a known target")
+    return centre(element)
+
+
+def perform(page: Page, action: Action, snap: DomSnapshot) -> None:
+    """Do ``action`` on ``page``; ``snap`` is the observation the action was chosen on."""
+    mouse, keyboard = page.mouse, page.keyboard
+    if action.op == "click":
+        mouse.click(*_point(action, snap))
+    elif action.op == "dblclick":
+        mouse.dblclick(*_point(action, snap))
+    elif action.op in ("type", "select"):
+        target = snap.by_ref().get(action.ref) if action.ref is not None else None
+        if target is not None and not (target.focused or snap.focused == target.ref):
+            mouse.click(*_point(action, snap))
+        if action.op == "type":
+            # ``text`` is the field's whole text: replace what is there.
+            keyboard.press("ControlOrMeta+a")
+            if action.text:
+                keyboard.type(action.text)
+            else:
+                keyboard.press("Backspace")
+        else:
+            # A focused <select> picks the option whose text is typed (type-ahead).
+            keyboard.type(action.text or "")
+            keyboard.press("Enter")
+    elif action.op == "press":
+        keyboard.press(action.key or "Enter")
+    elif action.op == "scroll":
+        mouse.move(*_point(action, snap))
+        mouse.wheel(action.dx or 0, action.dy or 0)
+    elif action.op == "drag":
+        mouse.move(*_point(action, snap))
+        mouse.down()
+        mouse.move(action.end_x or 0, action.end_y or 0, steps=8)
+        mouse.up()
+    else:  # pragma: no cover - Op is a closed Literal
+        raise ValueError(f"unknown op {action.op!r}")
+    page.wait_for_timeout(SETTLE_MS)

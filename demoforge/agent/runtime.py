@@ -1,0 +1,144 @@
+"""The agent loop: observe the live page, decide with the policy, act through real input.
+
+The observation is ``demoforge.capture.snapshot.take`` — the recorder's own
+snapshot code — so the agent sees pages exactly as the demonstrations it was
+trained on were recorded. What it is given is what a person is given: the
+instruction text and the page. It never reads a page's scripts or state.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from playwright.sync_api import Page
+
+from demoforge.agent.actuate import centre, perform
+from demoforge.capture import snapshot as snapshots
+from demoforge.dataset.actions import Action
+from demoforge.dataset.miniwob_dom import target_of
+from demoforge.events import DomSnapshot
+from demoforge.learn.checkpoint import load_policy
+from demoforge.learn.features import featurize, text_encoder
+from demoforge.learn.model import collate
+
+#: Scrolling is "one wheel notch down": the policy chooses where, not how far.
+SCROLL_DY = 100.0
+
+
+class Agent:
+    """A trained policy that turns (instruction, page, history) into the next ``Action``."""
+
+    def __init__(self, model_dir: Path, threads: int = 1) -> None:
+        # One thread: a small model on a shared CPU is faster without thread hand-offs.
+        torch.set_num_threads(threads)
+        self.policy = load_policy(model_dir)
+        self.encoder = text_encoder()
+
+    def decide(self, instruction: str, snap: DomSnapshot, history: list[Action]) -> Action | None:
+        """The next action, or None when the page offers nothing to act on."""
+        feats = featurize(instruction, snap, history, self.encoder)
+        if not feats.refs:
+            return None
+        d = self.policy.decide(collate([feats], self.encoder))[0]
+        element = snap.by_ref()[feats.refs[d["target"]]]
+        x, y = centre(element)
+        op = d["op"]
+        common = {"op": op, "ref": element.ref, "target": target_of(element)}
+        if op in ("type", "select"):
+            s, e = d["span"]
+            text = instruction[feats.offsets[s][0] : feats.offsets[e][1]] if feats.offsets else ""
+            return Action(**common, x=x, y=y, text=text)
+        if op == "press":
+            return Action(**common, key=d["key"])
+        if op == "scroll":
+            return Action(**common, x=x, y=y, dx=0.0, dy=SCROLL_DY)
+        if op == "drag":  # the policy has no drop target: a drag degrades to a press-and-release
+            return Action(**common, x=x, y=y, end_x=x, end_y=y)
+        return Action(**common, x=x, y=y)
+
+
+@dataclass
+class Run:
+    """What the agent did on one task and why it stopped."""
+
+    actions: list[Action] = field(default_factory=list)
+    step_ms: list[float] = field(default_factory=list)
+    stopped: str = "step limit"
+
+
+def run_agent(
+    page: Page,
+    agent: Agent,
+    instruction: str,
+    max_steps: int = 12,
+    done: Callable[[], bool] = lambda: False,
+    observe: Callable[[Page], DomSnapshot] = snapshots.take,
+) -> Run:
+    """Act on ``page`` until ``done()``, the step limit, or the agent repeats itself on an unchanged page.
+
+    ``step_ms`` records the decision time per step (observe + decide), the
+    figure the agent's speed budget is about; acting waits for the page.
+    """
+    run = Run()
+    last: tuple[str, str] | None = None
+    for _ in range(max_steps):
+        if done():
+            run.stopped = "done"
+            return run
+        t0 = time.perf_counter()
+        snap = observe(page)
+        action = agent.decide(instruction, snap, run.actions)
+        run.step_ms.append((time.perf_counter() - t0) * 1000)
+        if action is None:
+            run.stopped = "nothing to act on"
+            return run
+        key = (snap.model_dump_json(), action.model_dump_json())
+        if key == last:
+            run.stopped = "no effect"
+            return run
+        last = key
+        perform(page, action, snap)
+        run.actions.append(action)
+    if done():
+        run.stopped = "done"
+    return run
+
+
+def run_on_url(
+    model_dir: Path,
+    url: str,
+    instruction: str,
+    max_steps: int = 12,
+    record: bool = False,
+    headless: bool = True,
+) -> tuple[Run, str | None]:
+    """Open ``url`` and let the agent work on ``instruction``; returns the run and,
+    with ``record``, the id of the session it was recorded as.
+
+    Recording goes through the recorder's own path (``record_and_upload``: the
+    durable spool, then the embedded store), with the agent as the actor, so
+    an agent's run is stored exactly like a person's.
+    """
+    agent = Agent(model_dir)
+    result: list[Run] = []
+
+    def act(page: Page) -> None:
+        result.append(run_agent(page, agent, instruction, max_steps=max_steps))
+
+    if record:
+        from demoforge.capture.session import record_and_upload
+
+        recording, _ = record_and_upload(url, actor=act, headless=headless, instruction=instruction)
+        return result[0], recording.session_id
+
+    from demoforge.capture.browser import launch_browser
+
+    with launch_browser(headless=headless) as browser:
+        page = browser.new_page()
+        page.goto(url)
+        act(page)
+    return result[0], None

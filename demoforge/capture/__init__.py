@@ -1,0 +1,1 @@
+"""Capture: the in-page recorder, managed browser sessions and the client spool."""

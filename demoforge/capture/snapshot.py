@@ -1,0 +1,48 @@
+"""Observe a live page as a simplified DOM snapshot, with the recorder's own code.
+
+The recorder stores a snapshot at every action boundary and the agent observes
+pages with ``take``; both run ``recorder.js``'s ``snapshot()``, so what a model
+was trained on is what it sees at run time. ``take`` loads the script when the
+page lacks it but never starts recording.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib.resources import files
+
+from playwright.sync_api import Frame, Page
+
+from demoforge.events import DomSnapshot
+
+#: Fields matching any of these are masked: their value is never read, their keys are
+#: recorded as ``MASK_CHAR`` and their region is painted over in screenshots.
+DEFAULT_MASK_SELECTORS: tuple[str, ...] = (
+    "input[type=password]",
+    "input[type=hidden]",
+    "[data-private]",
+    "[autocomplete^='cc-']",
+)
+
+
+@lru_cache(maxsize=8)
+def recorder_source(mask_selectors: tuple[str, ...] = DEFAULT_MASK_SELECTORS) -> str:
+    """``recorder.js`` with the mask selectors filled in (validated as CSS by the browser)."""
+    if not mask_selectors:
+        raise ValueError("at least one mask selector is required")
+    source = files("demoforge.capture").joinpath("recorder.js").read_text(encoding="utf-8")
+    return source.replace("__DEMOFORGE_MASK__", json.dumps(list(mask_selectors)))
+
+
+def take(
+    page: Page | Frame, mask_selectors: Sequence[str] = DEFAULT_MASK_SELECTORS
+) -> DomSnapshot:
+    """The page's snapshot now; loads the recorder script first when it is missing."""
+    script = recorder_source(tuple(mask_selectors))
+    raw = page.evaluate(
+        "() => { if (!window.__demoforge) {\n" + script + "\n}"
+        " return JSON.stringify(window.__demoforge.snapshot()); }"
+    )
+    return DomSnapshot.model_validate_json(raw)

@@ -1,0 +1,1 @@
+"""The collector service: batch ingest from devices, session listing and export."""

@@ -1,0 +1,1 @@
+"""Evaluate trained agents live on MiniWoB++: task suites, episode runs, reports."""

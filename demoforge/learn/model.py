@@ -1,0 +1,264 @@
+"""The policy: from (instruction, page, recent actions) to the next action.
+
+One readable file, in the spirit of nanoGPT. The policy never chooses from a
+fixed list of buttons or words:
+
+- the *target* is a pointer: every element of the page gets a score per
+  operation (click, type, press...), and the action is the best
+  (element, operation) pair;
+- the *text to type* is copied: a start and an end word piece are pointed at
+  in the instruction, conditioned on the chosen element, so the agent can
+  only ever type words it was given (a secret it once saw masked can never
+  come out of it);
+- a *key* to press comes from the small set of keys seen in training.
+
+Elements are first described on their own (``features.py``: words, match with
+the instruction, place, state, part in recent actions), then look at each
+other through a few self-attention layers, so "the field below the label that
+names the instruction's word" can be expressed. Layers are plain ``Linear`` /
+``LayerNorm`` / ``Embedding``, which Opacus can compute per-sample gradients
+for, so the same model trains with DP-SGD.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from demoforge.dataset.actions import OPS
+from demoforge.learn.features import (
+    EMBED_DIM,
+    N_ELEMENT_FEATURES,
+    N_GLOBAL_FEATURES,
+    N_TOKEN_FEATURES,
+    TAG_BUCKETS,
+    StepFeatures,
+    TextEncoder,
+)
+
+IGNORE = -100
+
+
+@dataclass
+class PolicyConfig:
+    d: int = 128
+    proj: int = 64
+    n_layers: int = 2
+    n_heads: int = 4
+    dropout: float = 0.1
+    keys: list[str] = field(default_factory=lambda: ["Enter"])
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Batch:
+    """Padded features of B decisions, and (for training) their labels."""
+
+    elem_num: torch.Tensor  # (B, E, Fe)
+    elem_tag: torch.Tensor  # (B, E, 2)
+    elem_emb: torch.Tensor  # (B, E, 384)
+    label_emb: torch.Tensor  # (B, E, 384)
+    elem_mask: torch.Tensor  # (B, E) True where an element is
+    instr_emb: torch.Tensor  # (B, 384)
+    glob: torch.Tensor  # (B, Fg)
+    tok_emb: torch.Tensor  # (B, T, 384)
+    tok_num: torch.Tensor  # (B, T, Ft)
+    tok_mask: torch.Tensor  # (B, T)
+    target: torch.Tensor | None = None  # (B,) index of the target element
+    op: torch.Tensor | None = None  # (B,) index into OPS
+    key: torch.Tensor | None = None  # (B,) index into config.keys or IGNORE
+    start: torch.Tensor | None = None  # (B,) word piece or IGNORE
+    end: torch.Tensor | None = None  # (B,) word piece or IGNORE
+
+
+def _pad(tensors: list[torch.Tensor], length: int) -> torch.Tensor:
+    out = tensors[0].new_zeros((len(tensors), length, *tensors[0].shape[1:]))
+    for i, t in enumerate(tensors):
+        out[i, : t.shape[0]] = t
+    return out
+
+
+def collate(
+    steps: list[StepFeatures],
+    encoder: TextEncoder,
+    labels: list[tuple[int, int, int, int, int]] | None = None,
+) -> Batch:
+    """Pad a list of steps into a batch, looking their texts up in the encoder's cache.
+
+    ``labels`` are (target, op, key, start, end) per step.
+    """
+    e = max(max(len(s.refs) for s in steps), 1)
+    t = max(max(len(s.offsets) for s in steps), 1)
+    elem_mask = torch.zeros(len(steps), e, dtype=torch.bool)
+    tok_mask = torch.zeros(len(steps), t, dtype=torch.bool)
+    for i, s in enumerate(steps):
+        elem_mask[i, : len(s.refs)] = True
+        tok_mask[i, : len(s.offsets)] = True
+
+    def vectors(texts: list[str]) -> torch.Tensor:
+        return torch.from_numpy(encoder.embed(texts))
+
+    batch = Batch(
+        elem_num=_pad([s.elem_num for s in steps], e),
+        elem_tag=_pad([s.elem_tag for s in steps], e),
+        elem_emb=_pad([vectors(s.elem_texts) for s in steps], e),
+        label_emb=_pad([vectors(s.label_texts) for s in steps], e),
+        elem_mask=elem_mask,
+        instr_emb=vectors([s.instruction for s in steps]),
+        glob=torch.stack([s.glob for s in steps]),
+        tok_emb=_pad([torch.from_numpy(encoder.tokens(s.instruction)[0]) for s in steps], t),
+        tok_num=_pad([s.tok_num for s in steps], t),
+        tok_mask=tok_mask,
+    )
+    if labels is not None:
+        cols = torch.tensor(labels, dtype=torch.long).reshape(len(steps), 5)
+        batch.target, batch.op, batch.key, batch.start, batch.end = cols.unbind(1)
+    return batch
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention over the page's elements (plain Linear layers)."""
+
+    def __init__(self, cfg: PolicyConfig) -> None:
+        super().__init__()
+        self.n_heads = cfg.n_heads
+        self.qkv = nn.Linear(cfg.d, 3 * cfg.d)
+        self.out = nn.Linear(cfg.d, cfg.d)
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        b, n, d = x.shape
+        q, k, v = self.qkv(x).split(d, dim=2)
+        q, k, v = (z.view(b, n, self.n_heads, d // self.n_heads).transpose(1, 2) for z in (q, k, v))
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(d // self.n_heads)
+        att = att.masked_fill(~mask[:, None, None, :], float("-inf"))
+        att = self.drop(F.softmax(att, dim=-1))
+        y = (att @ v).transpose(1, 2).reshape(b, n, d)
+        return self.out(y)
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: PolicyConfig) -> None:
+        super().__init__()
+        self.ln1 = nn.LayerNorm(cfg.d)
+        self.attn = SelfAttention(cfg)
+        self.ln2 = nn.LayerNorm(cfg.d)
+        self.mlp = nn.Sequential(
+            nn.Linear(cfg.d, 2 * cfg.d), nn.GELU(), nn.Linear(2 * cfg.d, cfg.d), nn.Dropout(cfg.dropout)
+        )
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(self.ln1(x), mask)
+        return x + self.mlp(self.ln2(x))
+
+
+class Policy(nn.Module):
+    def __init__(self, cfg: PolicyConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        d, p = cfg.d, cfg.proj
+        self.text_proj = nn.Linear(EMBED_DIM, p)  # shared by element, label and instruction texts
+        self.tag = nn.Embedding(TAG_BUCKETS, 16)
+        self.itype = nn.Embedding(TAG_BUCKETS, 8)
+        elem_in = N_ELEMENT_FEATURES + 16 + 8 + 4 * p
+        self.elem_in = nn.Sequential(nn.Linear(elem_in, d), nn.GELU(), nn.Linear(d, d))
+        self.glob_in = nn.Sequential(nn.Linear(N_GLOBAL_FEATURES + p, d), nn.GELU(), nn.Linear(d, d))
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
+        self.ln_f = nn.LayerNorm(d)
+        self.act_head = nn.Linear(2 * d, len(OPS))  # per element and operation
+        self.key_head = nn.Linear(2 * d, len(cfg.keys))
+        self.tok_in = nn.Sequential(nn.Linear(EMBED_DIM + N_TOKEN_FEATURES, d), nn.GELU(), nn.Linear(d, d))
+        self.span_ctx = nn.Linear(2 * d, 2 * d)  # the chosen element asks for a start and an end
+
+    def encode(self, b: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """Contextual element states (B, E, d) and the global state (B, d)."""
+        q = self.text_proj(b.instr_emb)
+        e = self.text_proj(b.elem_emb)
+        lab = self.text_proj(b.label_emb)
+        qe = q[:, None, :].expand_as(e)
+        x = torch.cat(
+            [b.elem_num, self.tag(b.elem_tag[..., 0]), self.itype(b.elem_tag[..., 1]), e, lab, e * qe, lab * qe],
+            dim=-1,
+        )
+        x = self.elem_in(x)
+        g = self.glob_in(torch.cat([b.glob, q], dim=-1))
+        h = torch.cat([g[:, None, :], x], dim=1)
+        mask = torch.cat([torch.ones_like(b.elem_mask[:, :1]), b.elem_mask], dim=1)
+        for block in self.blocks:
+            h = block(h, mask)
+        h = self.ln_f(h)
+        return h[:, 1:], h[:, 0]
+
+    def action_logits(self, h: torch.Tensor, g: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """(B, E, n_ops) scores; padding elements get -inf."""
+        logits = self.act_head(torch.cat([h, g[:, None, :].expand_as(h)], dim=-1))
+        return logits.masked_fill(~mask[..., None], float("-inf"))
+
+    def span_logits(self, b: Batch, h_target: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Start and end scores (B, T) over the instruction's word pieces."""
+        tok = self.tok_in(torch.cat([b.tok_emb, b.tok_num], dim=-1))
+        ctx_s, ctx_e = self.span_ctx(torch.cat([h_target, g], dim=-1)).chunk(2, dim=-1)
+        start = (tok @ ctx_s[..., None]).squeeze(-1).masked_fill(~b.tok_mask, float("-inf"))
+        end = (tok @ ctx_e[..., None]).squeeze(-1).masked_fill(~b.tok_mask, float("-inf"))
+        return start, end
+
+    def forward(self, b: Batch) -> torch.Tensor:
+        """Per-decision training loss (B,): action pointer + key + copy span."""
+        assert b.target is not None and b.op is not None
+        h, g = self.encode(b)
+        n_ops = len(OPS)
+        logits = self.action_logits(h, g, b.elem_mask).flatten(1)
+        loss = F.cross_entropy(logits, b.target * n_ops + b.op, reduction="none")
+        rows = torch.arange(h.shape[0])
+        h_t = h[rows, b.target]
+        key_logits = self.key_head(torch.cat([h_t, g], dim=-1))
+        loss = loss + _masked_ce(key_logits, b.key)
+        start, end = self.span_logits(b, h_t, g)
+        return loss + _masked_ce(start, b.start) + _masked_ce(end, b.end)
+
+    @torch.no_grad()
+    def decide(self, b: Batch, max_span: int = 24) -> list[dict]:
+        """The best action of each decision: element index, op, key, and span (start, end)."""
+        h, g = self.encode(b)
+        logits = self.action_logits(h, g, b.elem_mask).flatten(1)
+        best = logits.argmax(dim=1)
+        n_ops = len(OPS)
+        target, op = best // n_ops, best % n_ops
+        rows = torch.arange(h.shape[0])
+        h_t = h[rows, target]
+        key = self.key_head(torch.cat([h_t, g], dim=-1)).argmax(dim=1)
+        start, end = self.span_logits(b, h_t, g)
+        out = []
+        for i in range(h.shape[0]):
+            pair = start[i][:, None] + end[i][None, :]
+            t = pair.shape[0]
+            allowed = torch.ones(t, t, dtype=torch.bool).triu().logical_and(
+                torch.ones(t, t, dtype=torch.bool).tril(max_span - 1)
+            )
+            pair = pair.masked_fill(~allowed, float("-inf"))
+            s, e = divmod(int(pair.flatten().argmax()), t)
+            out.append(
+                {
+                    "target": int(target[i]),
+                    "op": OPS[int(op[i])],
+                    "key": self.cfg.keys[int(key[i])],
+                    "span": (s, e),
+                    "confidence": float(F.softmax(logits[i], dim=0)[best[i]]),
+                }
+            )
+        return out
+
+
+def _masked_ce(logits: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+    """Cross-entropy per row, 0 where the label is IGNORE."""
+    if labels is None:
+        return torch.zeros(logits.shape[0])
+    safe = labels.clamp(min=0)
+    ce = F.cross_entropy(logits.masked_fill(torch.isinf(logits), -1e9), safe, reduction="none")
+    return torch.where(labels == IGNORE, torch.zeros_like(ce), ce)

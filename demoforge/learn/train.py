@@ -1,0 +1,298 @@
+"""Train the policy on a dataset of recorded demonstrations (behaviour cloning).
+
+``train(dataset_dir, out_dir, ...)`` reads the dataset's Parquet files
+(``demoforge.dataset.actions.Example`` rows), turns every example into the
+policy's features once, and fits the policy with AdamW. The run is:
+
+- seeded: the same dataset, seed and options give the same weights;
+- checkpointed and resumable: ``checkpoint.pt`` after every epoch holds the
+  weights, the optimiser, the epoch and the random generators' states;
+  ``resume=True`` continues from it;
+- measured: ``metrics.jsonl`` gets one line per epoch (loss, held-out action
+  accuracy), and ``README.md`` is the model card.
+
+With ``dp_epsilon`` the policy is trained with DP-SGD at the *contributor*
+level (see ``demoforge.learn.privacy``): a person's whole set of
+demonstrations, not a single step, is the unit whose influence is bounded.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import torch
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from demoforge.dataset.actions import OPS, Action, Example
+from demoforge.learn.checkpoint import MODEL_FILE, load_policy, save_policy
+from demoforge.learn.features import StepFeatures, TextEncoder, featurize, span_label, text_encoder, texts_of
+from demoforge.learn.model import IGNORE, Policy, PolicyConfig, collate
+
+CHECKPOINT_FILE = "checkpoint.pt"
+METRICS_FILE = "metrics.jsonl"
+
+
+@dataclass
+class Sample:
+    """One featurized example with its labels and the privacy unit it belongs to."""
+
+    features: StepFeatures
+    label: tuple[int, int, int, int, int]  # target, op, key, start, end
+    contributor: str
+    split: str
+    task: str
+
+
+def progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+
+
+def read_examples(dataset_dir: Path) -> list[Example]:
+    """Every example of the dataset's Parquet files, in a stable order."""
+    files = sorted(Path(dataset_dir).rglob("*.parquet"))
+    if not files:
+        raise FileNotFoundError(f"no Parquet files under {dataset_dir}: build a dataset first")
+    examples = []
+    for f in files:
+        for row in pq.read_table(f).to_pylist():
+            examples.append(Example.from_row(row))
+    examples.sort(key=lambda e: (e.episode_id, e.step))
+    return examples
+
+
+def target_index(example: Example, features: StepFeatures) -> int | None:
+    """Row of the action's element among the policy's elements, or None when it is not there.
+
+    A click on an element the policy does not see (a bare container) goes to
+    the smallest visible element under the pointer. Keyboard actions without
+    a target point at the focused element (or the first element): what the
+    keys go to."""
+    refs = features.refs
+    action = example.action
+    if action.ref is not None and action.ref in refs:
+        return refs.index(action.ref)
+    if action.op in ("press", "scroll", "type"):
+        focused = example.observation.focused
+        return refs.index(focused) if focused in refs else (0 if refs else None)
+    if action.x is not None and action.y is not None:
+        kept = set(refs)
+        hits = [e for e in example.observation.elements if e.ref in kept and e.box.contains(action.x, action.y)]
+        if hits:
+            return refs.index(min(hits, key=lambda e: e.box.width * e.box.height).ref)
+    return None
+
+
+def is_echo(action: Action, before: Action | None) -> bool:
+    """A click the browser made itself: clicking a <label> clicks its input at the same
+    point and instant. Cloning it would make the agent click twice and undo the first."""
+    if action.op != "click" or before is None or before.op != "click":
+        return False
+    same_place = (before.x, before.y) == (action.x, action.y)
+    same_time = before.ts is not None and action.ts is not None and abs(action.ts - before.ts) <= 20
+    return same_place and same_time
+
+
+def without_echoes(history: list[Action]) -> list[Action]:
+    """The history as the agent itself would have made it: without echo clicks."""
+    return [a for i, a in enumerate(history) if not is_echo(a, history[i - 1] if i else None)]
+
+
+def make_samples(
+    examples: Iterable[Example], keys: list[str], encoder: TextEncoder, show: bool = True
+) -> tuple[list[Sample], int]:
+    """Featurize examples; returns the samples and how many were left out (no target)."""
+    examples = list(examples)
+    samples, skipped = [], 0
+    with progress() as bar:
+        task = bar.add_task("embedding texts", total=None, info="", visible=show)
+        encoder.prefetch_tokens(sorted({ex.instruction for ex in examples}))
+        encoder.embed(sorted({t for ex in examples for t in texts_of(ex.instruction, ex.observation)}))
+        bar.update(task, total=1, completed=1)
+        task = bar.add_task("featurizing", total=len(examples), info="", visible=show)
+        for ex in examples:
+            if is_echo(ex.action, ex.history[-1] if ex.history else None):
+                bar.advance(task)
+                skipped += 1
+                continue
+            feats = featurize(ex.instruction, ex.observation, without_echoes(ex.history), encoder)
+            bar.advance(task)
+            target = target_index(ex, feats)
+            if target is None:
+                skipped += 1
+                continue
+            a = ex.action
+            key = keys.index(a.key) if a.op == "press" and a.key in keys else IGNORE
+            span = None
+            if a.op in ("type", "select") and a.text and not a.masked:
+                span = span_label(ex.instruction, feats.offsets, a.text)
+            start, end = span if span else (IGNORE, IGNORE)
+            samples.append(
+                Sample(feats, (target, OPS.index(a.op), key, start, end), ex.contributor, ex.split, ex.task or "")
+            )
+    return samples, skipped
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+@torch.no_grad()
+def accuracy(policy: Policy, samples: list[Sample], encoder: TextEncoder, batch_size: int = 64) -> dict[str, float]:
+    """Share of decisions whose (element, op) is right, and of typed texts copied exactly."""
+    policy.eval()
+    right = typed = typed_right = 0
+    for i in range(0, len(samples), batch_size):
+        chunk = samples[i : i + batch_size]
+        decisions = policy.decide(collate([s.features for s in chunk], encoder))
+        for s, d in zip(chunk, decisions):
+            target, op, _, start, end = s.label
+            right += d["target"] == target and OPS[op] == d["op"]
+            if start != IGNORE:
+                typed += 1
+                typed_right += d["span"] == (start, end)
+    policy.train()
+    return {
+        "action_accuracy": right / max(len(samples), 1),
+        "copy_accuracy": typed_right / typed if typed else float("nan"),
+    }
+
+
+def train(
+    dataset_dir: Path,
+    out_dir: Path,
+    epochs: int = 8,
+    seed: int = 0,
+    batch_size: int = 32,
+    lr: float = 1e-3,
+    dp_epsilon: float | None = None,
+    resume: bool = False,
+    all_splits: bool = False,
+    show: bool = True,
+    threads: int = 1,
+) -> dict:
+    """Fit a policy on ``dataset_dir`` and write it to ``out_dir``; returns the final metrics.
+
+    Failed demonstrations (``outcome == "failure"``) are left out: cloning a
+    mistake teaches the mistake. Unless ``all_splits``, the ``validation``
+    split is held out and measured after each epoch.
+    """
+    out_dir = Path(out_dir)
+    ckpt_path = out_dir / CHECKPOINT_FILE
+    if out_dir.exists() and (out_dir / MODEL_FILE).exists() and not resume and not ckpt_path.exists():
+        raise FileExistsError(f"{out_dir} already holds a model; choose another --out")
+    # A small model on a shared CPU: one thread avoids costly hand-offs between threads.
+    torch.set_num_threads(threads)
+    seed_everything(seed)
+    started = time.time()
+    examples = [e for e in read_examples(dataset_dir) if e.outcome != "failure"]
+    train_ex = [e for e in examples if all_splits or e.split == "train"]
+    held_ex = [] if all_splits else [e for e in examples if e.split == "validation"]
+    if not train_ex:
+        raise ValueError(f"{dataset_dir} has no usable training examples")
+    keys = sorted({e.action.key for e in train_ex if e.action.op == "press" and e.action.key} | {"Enter"})
+    encoder = text_encoder()
+    train_samples, skipped = make_samples(train_ex, keys, encoder, show)
+    held_samples, _ = make_samples(held_ex, keys, encoder, show)
+
+    cfg = PolicyConfig(keys=keys)
+    policy = Policy(cfg)
+    optim = torch.optim.AdamW(policy.parameters(), lr=lr, weight_decay=0.01)
+    start_epoch = 0
+    rng = random.Random(seed)
+    if resume and ckpt_path.exists():
+        state = torch.load(ckpt_path, weights_only=False)
+        policy.load_state_dict(state["model"])
+        optim.load_state_dict(state["optim"])
+        start_epoch = state["epoch"]
+        rng.setstate(state["rng"])
+        torch.set_rng_state(state["torch_rng"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    dp = None
+    if dp_epsilon is not None:
+        from demoforge.learn.privacy import ContributorDPSGD
+
+        dp = ContributorDPSGD(policy, train_samples, epsilon=dp_epsilon, epochs=epochs, batch_size=batch_size, seed=seed)
+        if resume and ckpt_path.exists():
+            dp.load_state_dict(state["dp"])
+
+    metrics: dict = {}
+    steps_per_epoch = dp.steps_per_epoch if dp else (len(train_samples) + batch_size - 1) // batch_size
+    with progress() as bar:
+        task = bar.add_task("training", total=epochs * steps_per_epoch, info="", visible=show)
+        bar.update(task, completed=start_epoch * steps_per_epoch)
+        for epoch in range(start_epoch, epochs):
+            policy.train()
+            losses = []
+            if dp:
+                for loss in dp.epoch(optim, encoder, lr_scale=1.0):
+                    losses.append(loss)
+                    bar.update(task, advance=1, info=f"epoch {epoch + 1} loss {np.mean(losses[-50:]):.3f}")
+            else:
+                order = list(range(len(train_samples)))
+                rng.shuffle(order)
+                for i in range(0, len(order), batch_size):
+                    chunk = [train_samples[j] for j in order[i : i + batch_size]]
+                    batch = collate([s.features for s in chunk], encoder, [s.label for s in chunk])
+                    loss = policy(batch).mean()
+                    optim.zero_grad(set_to_none=True)
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
+                    optim.step()
+                    losses.append(loss.item())
+                    bar.update(task, advance=1, info=f"epoch {epoch + 1} loss {np.mean(losses[-50:]):.3f}")
+            metrics = {"epoch": epoch + 1, "train_loss": float(np.mean(losses)) if losses else float("nan")}
+            metrics.update({f"train_{k}": v for k, v in accuracy(policy, train_samples[:2000], encoder).items()})
+            if held_samples:
+                metrics.update({f"validation_{k}": v for k, v in accuracy(policy, held_samples, encoder).items()})
+            if dp:
+                metrics.update(dp.spent())
+            metrics["elapsed_s"] = round(time.time() - started, 1)
+            with (out_dir / METRICS_FILE).open("a") as f:
+                f.write(json.dumps(metrics) + "\n")
+            state = {
+                "model": policy.state_dict(),
+                "optim": optim.state_dict(),
+                "epoch": epoch + 1,
+                "rng": rng.getstate(),
+                "torch_rng": torch.get_rng_state(),
+            }
+            if dp:
+                state["dp"] = dp.state_dict()
+            tmp = ckpt_path.with_suffix(".tmp")
+            torch.save(state, tmp)
+            tmp.replace(ckpt_path)
+
+    info = {
+        "dataset": str(Path(dataset_dir).resolve()),
+        "examples": len(train_samples),
+        "skipped_examples": skipped,
+        "held_out_examples": len(held_samples),
+        "contributors": len({s.contributor for s in train_samples}),
+        "tasks": sorted({s.task for s in train_samples if s.task}),
+        "epochs": epochs,
+        "seed": seed,
+        "batch_size": batch_size,
+        "lr": lr,
+        "metrics": metrics,
+        "privacy": dp.card() if dp else None,
+        "wall_s": round(time.time() - started, 1),
+    }
+    save_policy(policy, out_dir, info)
+    return info

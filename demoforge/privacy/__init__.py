@@ -1,0 +1,1 @@
+"""Privacy: consent, redaction, per-contributor encryption, erasure, retention, audit."""

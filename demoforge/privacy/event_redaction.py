@@ -1,0 +1,214 @@
+"""Redaction of whole batches of events and their DOM-snapshot blobs.
+
+Text reaches the store in five places, and each is redacted here:
+
+* values of ``input`` / ``change`` events (with the field's label as
+  context, so a bare nine-digit number in a field labelled "SSN" counts);
+* labels (``target.name``), page URLs and titles, task instructions;
+* DOM snapshots (element text, values, labels), which are blobs: a
+  redacted snapshot is a new blob, so its name (sha256) changes and the
+  events of the batch that point at it are re-pointed;
+* **keys typed one by one**: a ``key_down`` carries one character, which
+  no recognizer can judge. Keys are reassembled per field into the text
+  the person typed (Backspace applied), the text is analysed, and the
+  ``key_down`` / ``key_up`` events whose characters fall in a finding are
+  masked the way the recorder masks password fields (``key`` becomes
+  ``MASK_CHAR``, ``code`` is dropped, ``masked`` is set);
+* **values that grow keystroke by keystroke**: ``input`` events of one
+  field carry prefixes of the final value ("4111 1", "4111 11"...), which
+  on their own are not recognisable. The final value's findings are
+  projected onto every earlier value that shares its prefix.
+
+Screenshots are pixels and are not touched here: the recorder paints over
+masked fields before it takes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import defaultdict
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from demoforge.events import (
+    MASK_CHAR,
+    Change,
+    DomSnapshot,
+    DomSnapshotEvent,
+    Event,
+    Input,
+    KeyDown,
+    KeyUp,
+    Navigation,
+    TaskStart,
+)
+from demoforge.privacy.redaction import Finding, Redactor, apply, default_redactor, merge_overlaps
+
+#: Keys that end a typing run: the person moved on from the text they were typing.
+_RUN_ENDERS = {"Enter", "Tab", "Escape"}
+
+FieldKey = tuple[str, str | None, str]
+
+
+def _field(e: Event) -> FieldKey | None:
+    target = getattr(e, "target", None)
+    if target is None:
+        return None
+    where = target.selector or target.id or (str(target.ref) if target.ref is not None else None)
+    return (e.session_id, e.frame, where or target.tag)
+
+
+def _label(e: Event) -> list[str]:
+    target = getattr(e, "target", None)
+    return [w for w in (target.name, target.id) if w] if target is not None else []
+
+
+def _masked_key(e: KeyDown | KeyUp) -> KeyDown | KeyUp:
+    return e.model_copy(update={"key": MASK_CHAR, "code": None, "masked": True})
+
+
+class BatchRedactor:
+    """Redacts one batch (events and blobs) with a shared ``Redactor``."""
+
+    def __init__(self, redactor: Redactor | None = None) -> None:
+        self.redactor = redactor or default_redactor()
+
+    def redact(self, events: Sequence[Event], blobs: dict[str, bytes]) -> tuple[list[Event], dict[str, bytes]]:
+        out = self._typed_keys(list(events))
+        out = self._growing_values(out)
+        out = self._texts(out)
+        renamed, blobs = self._snapshots(blobs)
+        out = [
+            e.model_copy(update={"blob": renamed[e.blob]}) if isinstance(e, DomSnapshotEvent) and e.blob in renamed else e
+            for e in out
+        ]
+        return out, blobs
+
+    # --- keys typed one by one ----------------------------------------------
+
+    def _typed_keys(self, events: list[Event]) -> list[Event]:
+        runs: dict[FieldKey, list[tuple[str, int]]] = defaultdict(list)
+        to_mask: set[int] = set()
+
+        def close(field: FieldKey, label: list[str]) -> None:
+            typed = runs.pop(field, [])
+            if typed:
+                for f in self.redactor.find("".join(c for c, _ in typed), label):
+                    to_mask.update(idx for _, idx in typed[f.start : f.end])
+
+        labels: dict[FieldKey, list[str]] = {}
+        pending_down: dict[tuple[FieldKey, str], int] = {}
+        down_of_up: dict[int, int] = {}
+        for idx, e in enumerate(events):
+            field = _field(e)
+            if field is None or getattr(e, "masked", False):
+                continue
+            if isinstance(e, KeyDown):
+                pending_down[(field, e.code or e.key)] = idx
+                labels[field] = _label(e)
+                mods = e.modifiers
+                if len(e.key) == 1 and not (mods.ctrl or mods.meta or mods.alt):
+                    runs[field].append((e.key, idx))
+                elif e.key == "Backspace" and runs[field]:
+                    runs[field].pop()
+                elif e.key in _RUN_ENDERS:
+                    close(field, labels[field])
+            elif isinstance(e, KeyUp):
+                down = pending_down.pop((field, e.code or e.key), None)
+                if down is not None:
+                    down_of_up[idx] = down
+        for field in list(runs):
+            close(field, labels.get(field, []))
+        to_mask.update(up for up, down in down_of_up.items() if down in to_mask)
+        return [_masked_key(e) if i in to_mask else e for i, e in enumerate(events)]  # type: ignore[arg-type]
+
+    # --- values that grow keystroke by keystroke ------------------------------------
+
+    def _growing_values(self, events: list[Event]) -> list[Event]:
+        by_field: dict[FieldKey, list[int]] = defaultdict(list)
+        for idx, e in enumerate(events):
+            if isinstance(e, (Input, Change)) and e.value and not e.masked and (field := _field(e)):
+                by_field[field].append(idx)
+        out = list(events)
+        for indices in by_field.values():
+            final: Input | Change = events[indices[-1]]  # type: ignore[assignment]
+            assert final.value is not None
+            final_findings = self.redactor.find(final.value, _label(final))
+            for idx in indices:
+                e: Input | Change = events[idx]  # type: ignore[assignment]
+                assert e.value is not None
+                shared = len(os.path.commonprefix([e.value, final.value]))
+                projected = [
+                    Finding(f.entity, f.start, min(f.end, len(e.value)), f.score)
+                    for f in final_findings
+                    if f.start < shared
+                ]
+                own = self.redactor.find(e.value, _label(e)) if idx != indices[-1] else final_findings
+                findings = merge_overlaps([*projected, *own])
+                if findings:
+                    out[idx] = e.model_copy(update={"value": apply(e.value, findings)})
+        return out
+
+    # --- labels, URLs, titles, instructions ------------------------------------
+
+    def _texts(self, events: list[Event]) -> list[Event]:
+        slots: list[tuple[int, str, str]] = []  # (event index, field, text)
+        for idx, e in enumerate(events):
+            target = getattr(e, "target", None)
+            if target is not None and target.name:
+                slots.append((idx, "target.name", target.name))
+            if isinstance(e, Navigation):
+                slots.append((idx, "url", e.url))
+                if e.title:
+                    slots.append((idx, "title", e.title))
+            elif isinstance(e, TaskStart):
+                slots.append((idx, "instruction", e.instruction))
+        redacted = self.redactor.redact_many([text for _, _, text in slots])
+        out = list(events)
+        for (idx, field, text), new in zip(slots, redacted, strict=True):
+            if new == text:
+                continue
+            e = out[idx]
+            if field == "target.name":
+                out[idx] = e.model_copy(update={"target": e.target.model_copy(update={"name": new})})  # type: ignore[union-attr]
+            else:
+                out[idx] = e.model_copy(update={field: new})
+        return out
+
+    # --- DOM snapshots --------------------------------------------------------
+
+    def _snapshots(self, blobs: dict[str, bytes]) -> tuple[dict[str, str], dict[str, bytes]]:
+        """Redact every blob that is a DOM snapshot; returns (old name -> new name, blobs)."""
+        renamed: dict[str, str] = {}
+        out: dict[str, bytes] = {}
+        for sha, data in blobs.items():
+            if not data.lstrip().startswith(b"{"):
+                out[sha] = data  # an image: pixels are masked in the page
+                continue
+            try:
+                snapshot = DomSnapshot.model_validate_json(data)
+            except ValidationError as exc:
+                raise ValueError(f"blob {sha} is JSON but not a DOM snapshot") from exc
+            redacted = self.redact_snapshot(snapshot)
+            if redacted == snapshot:
+                out[sha] = data
+                continue
+            clean = redacted.model_dump_json(exclude_none=True).encode()
+            new = hashlib.sha256(clean).hexdigest()
+            renamed[sha], out[new] = new, clean
+        return renamed, out
+
+    def redact_snapshot(self, snapshot: DomSnapshot) -> DomSnapshot:
+        """The snapshot with element texts, values and labels (and its URL and title) redacted."""
+        fields = ("text", "value", "name")
+        slots = [(i, f, getattr(el, f)) for i, el in enumerate(snapshot.elements) for f in fields if getattr(el, f)]
+        page = [(f, getattr(snapshot, f)) for f in ("url", "title") if getattr(snapshot, f)]
+        redacted = self.redactor.redact_many([t for *_, t in slots] + [t for _, t in page])
+        elements = list(snapshot.elements)
+        for (i, f, text), new in zip(slots, redacted, strict=False):
+            if new != text:
+                elements[i] = elements[i].model_copy(update={f: new})
+        page_updates = {f: new for (f, _), new in zip(page, redacted[len(slots) :], strict=True)}
+        return snapshot.model_copy(update={"elements": elements, **page_updates})

@@ -1,0 +1,71 @@
+"""The runtime's input actions land where they should, through real mouse and keyboard input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page
+
+from demoforge.agent.actuate import centre, perform
+from demoforge.capture import snapshot
+from demoforge.capture.browser import launch_browser
+from demoforge.dataset.actions import Action
+from demoforge.events import DomSnapshot, Element
+
+pytestmark = pytest.mark.browser
+
+PAGE = """<!doctype html><body style="margin:0">
+<button id="go" style="position:absolute;left:40px;top:30px;width:80px;height:30px">Go</button>
+<input id="name" style="position:absolute;left:40px;top:90px;width:150px" value="old">
+<select id="pet" style="position:absolute;left:40px;top:140px"><option>cat</option><option>dog</option></select>
+<script>
+window.log = [];
+document.getElementById('go').addEventListener('click', e => log.push(['click', e.isTrusted]));
+document.getElementById('go').addEventListener('dblclick', e => log.push(['dblclick', e.isTrusted]));
+document.addEventListener('keydown', e => log.push(['key', e.key, e.isTrusted]));
+</script></body>"""
+
+
+@pytest.fixture(scope="module")
+def page() -> Iterator[Page]:
+    with launch_browser() as browser:
+        p = browser.new_page()
+        yield p
+
+
+@pytest.fixture
+def snap(page: Page) -> DomSnapshot:
+    page.set_content(PAGE)
+    return snapshot.take(page)
+
+
+def find(snap: DomSnapshot, id_: str) -> Element:
+    return next(e for e in snap.elements if e.id == id_)
+
+
+def test_click_lands_on_the_target_element_as_trusted_input(page: Page, snap: DomSnapshot) -> None:
+    go = find(snap, "go")
+    x, y = centre(go)
+    perform(page, Action(op="click", ref=go.ref, x=x, y=y), snap)
+    perform(page, Action(op="dblclick", ref=go.ref, x=x, y=y), snap)
+    log = page.evaluate("log")
+    assert ["click", True] in log and ["dblclick", True] in log
+
+
+def test_type_replaces_the_fields_text_by_keystrokes(page: Page, snap: DomSnapshot) -> None:
+    field = find(snap, "name")
+    perform(page, Action(op="type", ref=field.ref, text="Ann Smith"), snap)
+    assert page.input_value("#name") == "Ann Smith"
+    keys = [entry for entry in page.evaluate("log") if entry[0] == "key"]
+    assert ["key", "S", True] in keys  # typed key by key, not set by script
+    after = snapshot.take(page)
+    assert find(after, "name").focused
+
+
+def test_press_and_select(page: Page, snap: DomSnapshot) -> None:
+    perform(page, Action(op="press", key="Enter"), snap)
+    assert ["key", "Enter", True] in page.evaluate("log")
+    pet = find(snap, "pet")
+    perform(page, Action(op="select", ref=pet.ref, text="dog"), snap)
+    assert page.input_value("#pet") == "dog"

@@ -1,0 +1,96 @@
+"""``snapshot.take``: the agent's view of a live page, without recording anything."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+import miniwob
+from demoforge.capture.browser import launch_browser
+from demoforge.capture.snapshot import recorder_source, take
+
+pytestmark = pytest.mark.browser
+
+PAGE = """
+<label for="user">User</label><input id="user" value="grace">
+<input type="password" id="pw" value="s3cret-value">
+<input id="card" autocomplete="cc-number" value="4111111111111111">
+<div data-private><span id="note">private note</span></div>
+<div style="display:none"><button id="hidden">Hidden</button></div>
+<p id="para">Hello <b>bold</b> world</p>
+<div role="button" id="custom" aria-label="Open menu"></div>
+<select id="sel"><option value="a">A</option><option value="b" selected>B</option></select>
+<input type="checkbox" id="cb" checked>
+"""
+
+
+@pytest.fixture(scope="module")
+def page() -> Iterator[Page]:
+    with launch_browser() as browser:
+        yield browser.new_page()
+
+
+def test_elements_text_values_and_masking(page: Page):
+    page.set_content(PAGE)
+    page.focus("#user")
+    snap = take(page)
+    by_id = {e.id: e for e in snap.elements if e.id}
+    assert by_id["user"].name == "User" and by_id["user"].value == "grace"
+    assert by_id["user"].focused and snap.focused == by_id["user"].ref
+    for masked in ("pw", "card"):
+        assert by_id[masked].masked and by_id[masked].value is None
+    assert by_id["note"].masked and by_id["note"].text is None
+    assert "hidden" not in by_id  # not visible, not kept
+    assert by_id["para"].text == "Hello world"  # own text only: "bold" belongs to <b>
+    bold = next(e for e in snap.elements if e.tag == "b")
+    assert bold.text == "bold" and bold.parent == by_id["para"].ref
+    assert by_id["custom"].role == "button" and by_id["custom"].name == "Open menu"
+    assert by_id["sel"].value == "b" and by_id["sel"].role == "combobox"
+    assert by_id["cb"].checked is True
+    assert page.locator(by_id["para"].selector).count() == 1
+    raw = snap.model_dump_json()
+    assert "s3cret-value" not in raw and "4111111111111111" not in raw and "private note" not in raw
+
+
+def test_refs_are_stable_and_boxes_match_the_page(page: Page):
+    page.set_content(PAGE)
+    first = take(page)
+    page.evaluate("document.body.insertAdjacentHTML('afterbegin', '<h2>New heading</h2>')")
+    second = take(page)
+    assert {e.id: e.ref for e in first.elements if e.id}.items() <= {
+        e.id: e.ref for e in second.elements if e.id
+    }.items()
+    user = next(e for e in second.elements if e.id == "user")
+    box = page.locator("#user").bounding_box()
+    assert box is not None
+    assert (user.box.x, user.box.y, user.box.width) == pytest.approx(
+        (box["x"], box["y"], box["width"]), abs=0.01
+    )
+
+
+def test_take_does_not_start_recording(page: Page):
+    page.set_content(PAGE)
+    take(page)
+    page.mouse.click(10, 10)
+    page.keyboard.type("abc")
+    assert page.evaluate("window.__demoforge.stats.events") == 0
+
+
+def test_miniwob_task_page(page: Page):
+    task = Path(miniwob.__file__).parent / "html" / "miniwob" / "click-button.html"
+    page.goto(task.as_uri())
+    page.mouse.click(80, 105)  # the START cover
+    page.wait_for_selector("#area button")
+    snap = take(page)
+    buttons = [e for e in snap.elements if e.tag == "button"]
+    assert buttons and all(b.name and b.text == b.name for b in buttons)
+    query = next(e for e in snap.elements if e.id == "query")
+    assert query.text and query.text.startswith("Click on the")
+
+
+def test_mask_selectors_are_required():
+    with pytest.raises(ValueError, match="mask selector"):
+        recorder_source(())

@@ -1,0 +1,144 @@
+"""Action reduction over hand-written raw streams: typing, drag, dblclick, select, scroll."""
+
+from __future__ import annotations
+
+from dataset_streams import BUTTON, FIELD, SELECT, TEXTAREA, Stream, page
+
+from demoforge.dataset.reduce import reduce_events
+
+
+def ops(stream: Stream, **kw: object) -> list[tuple[str, object]]:
+    out = []
+    for step in reduce_events(stream.events, **kw):  # type: ignore[arg-type]
+        a = step.action
+        value = {"type": a.text, "select": a.text, "press": a.key}.get(a.op, (a.x, a.y))
+        out.append((a.op, value))
+    return out
+
+
+def test_typing_with_shift_and_backspace_merges_into_one_type_action() -> None:
+    s = Stream()
+    s.click(5, 5, target=FIELD)
+    s.type_text("Helo")
+    s.keys("Backspace")
+    s.type_text("lo World")
+    s.keys("Backspace", "Backspace")
+    s.keys("l", "d", "!")
+    s.keys("Enter")
+    assert ops(s) == [("click", (5, 5)), ("type", "Hello World!"), ("press", "Enter")]
+
+
+def test_shifted_symbols_and_delete_with_caret_moves() -> None:
+    s = Stream()
+    s.type_text("ac")
+    s.keys("ArrowLeft")
+    s.keys("b")
+    s.keys("Home")
+    s.keys("Delete")
+    s.keys("!", shift=True)
+    assert ops(s) == [("type", "!bc")]
+
+
+def test_select_all_then_typing_replaces_the_text_the_field_had() -> None:
+    s = Stream()
+    s.snapshot("a" * 64)
+    s.click(5, 5, target=FIELD)
+    s.keys("a", ctrl=True)
+    s.type_text("new")
+    steps = reduce_events(s.events, {"a" * 64: page(value="old text")})
+    assert [(st.action.op, st.action.text) for st in steps] == [("click", None), ("type", "new")]
+
+
+def test_without_select_all_typing_appends_to_the_existing_text() -> None:
+    s = Stream()
+    s.snapshot("a" * 64)
+    s.type_text("er")
+    steps = reduce_events(s.events, {"a" * 64: page(value="old")})
+    assert steps[0].action.text == "older"
+
+
+def test_shift_arrow_selection_then_typing_replaces_the_selection() -> None:
+    s = Stream()
+    s.type_text("abcd")
+    s.keys("ArrowLeft", "ArrowLeft", shift=True)
+    s.keys("X", shift=True)
+    assert ops(s) == [("type", "abX")]
+
+
+def test_a_recorded_value_overrides_the_keys_it_explains_paste() -> None:
+    s = Stream()
+    s.keys("v", ctrl=True)
+    s.add("input", value="pasted", target=FIELD.model_dump())
+    s.type_text("!")
+    assert ops(s) == [("type", "pasted!")]
+
+
+def test_keys_into_two_fields_are_two_type_actions_and_shortcuts_outside_are_presses() -> None:
+    s = Stream()
+    s.type_text("ab")
+    s.type_text("cd", target=TEXTAREA)
+    s.keys("c", ctrl=True, target=BUTTON)
+    s.keys("Tab", target=BUTTON)
+    assert ops(s) == [("type", "ab"), ("type", "cd"), ("press", "Control+c"), ("press", "Tab")]
+
+
+def test_pointer_down_and_up_apart_is_a_drag_and_moves_fold_into_it() -> None:
+    s = Stream()
+    s.add("pointer_move", x=1, y=1)
+    s.add("pointer_move", x=9, y=9)
+    down = s.add("pointer_down", x=10, y=10, buttons=1, target=BUTTON.model_dump())
+    s.add("pointer_move", x=40, y=12, buttons=1)
+    s.add("pointer_up", x=80, y=15)
+    s.add("click", x=80, y=15)
+    steps = reduce_events(s.events)
+    assert len(steps) == 1
+    a = steps[0].action
+    assert (a.op, a.x, a.y, a.end_x, a.end_y, a.ref) == ("drag", 10, 10, 80, 15, BUTTON.ref)
+    assert a.first_seq == 0 and a.last_seq == 5 and a.ts == down.ts
+
+
+def test_two_clicks_and_a_dblclick_event_are_one_dblclick() -> None:
+    s = Stream()
+    s.click(20, 30)
+    s.click(21, 30)
+    s.add("dblclick", x=21, y=30, target=BUTTON.model_dump())
+    s.click(50, 50)
+    assert ops(s) == [("dblclick", (20, 30)), ("click", (50, 50))]
+
+
+def test_two_separate_clicks_stay_two_clicks() -> None:
+    s = Stream()
+    s.click(20, 30)
+    s.click(20, 30)
+    assert ops(s) == [("click", (20, 30)), ("click", (20, 30))]
+
+
+def test_change_on_a_select_is_a_select_action_replacing_the_click_that_opened_it() -> None:
+    s = Stream()
+    s.click(5, 5, target=SELECT)
+    s.add("change", value="green", target=SELECT.model_dump())
+    s.click(7, 7)
+    assert ops(s) == [("select", "green"), ("click", (7, 7))]
+
+
+def test_wheel_events_merge_into_one_scroll() -> None:
+    s = Stream()
+    for _ in range(3):
+        s.add("wheel", x=50, y=60, dy=100)
+    s.add("scroll", scroll_x=0, scroll_y=300)
+    s.click(5, 5)
+    steps = reduce_events(s.events)
+    assert [(st.action.op, st.action.dy) for st in steps] == [("scroll", 300), ("click", None)]
+
+
+def test_each_action_gets_the_snapshot_named_by_its_event_else_the_latest_before() -> None:
+    s = Stream()
+    s.snapshot("1" * 64)
+    s.add("pointer_down", x=1, y=1, buttons=1, target=BUTTON.model_dump())
+    # The live recorder numbers the boundary snapshot after the event it belongs to.
+    s.snapshot("2" * 64, action_id=s.events[-1].id)
+    s.add("pointer_up", x=1, y=1)
+    s.add("screenshot", blob="3" * 64, action_id=s.events[1].id)
+    s.keys("Enter", target=BUTTON)
+    steps = reduce_events(s.events)
+    assert [(st.snapshot, st.screenshot) for st in steps] == [("2" * 64, "3" * 64), ("2" * 64, "3" * 64)]

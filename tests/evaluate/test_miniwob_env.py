@@ -1,0 +1,88 @@
+"""The environment reads MiniWoB++'s reward after real input, and shows the agent only the task."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser
+
+from demoforge.agent.actuate import centre, perform
+from demoforge.capture.browser import launch_browser
+from demoforge.dataset.actions import Action
+from demoforge.evaluate.miniwob_env import MiniWoBEnv, task_path
+from demoforge.events import Element
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with launch_browser() as b:
+        yield b
+
+
+@pytest.fixture
+def env(browser: Browser) -> Iterator[MiniWoBEnv]:
+    e = MiniWoBEnv(browser, "click-button")
+    yield e
+    e.close()
+
+
+def buttons(env: MiniWoBEnv) -> tuple[str, list[Element]]:
+    obs = env.observe()
+    return obs.instruction, [e for e in obs.snapshot.elements if e.tag == "button"]
+
+
+def click(env: MiniWoBEnv, element: Element) -> None:
+    x, y = centre(element)
+    perform(env.page, Action(op="click", ref=element.ref, x=x, y=y), env.observe().snapshot)
+
+
+def test_correct_click_is_a_success_and_wrong_click_a_failure(env: MiniWoBEnv) -> None:
+    # The test, not the agent, reads the answer from the instruction to drive the page.
+    env.reset("test-1")
+    instruction, found = buttons(env)
+    assert env.outcome().done is False
+    wanted = instruction.split('"')[1]
+    click(env, next(b for b in found if b.text == wanted))
+    out = env.outcome()
+    assert out.done and out.raw_reward == 1.0 and out.success
+
+    for seed in range(2, 20):  # an instance with at least one wrong button
+        env.reset(f"test-{seed}")
+        instruction, found = buttons(env)
+        wanted = instruction.split('"')[1]
+        wrong = [b for b in found if b.text != wanted]
+        if wrong:
+            break
+    click(env, wrong[0])
+    out = env.outcome()
+    assert out.done and out.raw_reward == -1.0 and not out.success
+
+
+def test_same_seed_same_instance_and_harness_hidden(env: MiniWoBEnv) -> None:
+    first = env.reset("same")
+    second = env.reset("same")
+    assert first.instruction == second.instruction
+    assert [e.text for e in first.snapshot.elements] == [e.text for e in second.snapshot.elements]
+    ids = {e.id for e in first.snapshot.elements}
+    assert not ids & {"query", "reward-display", "sync-task-cover"}
+    assert all(e.box.x + e.box.width / 2 <= 160 for e in first.snapshot.elements)
+    assert first.instruction.startswith("Click on the")
+
+
+def test_gymnasium_style_step_reports_reward(env: MiniWoBEnv) -> None:
+    obs = env.reset("step")
+    wanted = obs.instruction.split('"')[1]
+    target = next(b for b in obs.snapshot.elements if b.text == wanted)
+    x, y = centre(target)
+    next_obs, reward, terminated, truncated, info = env.step(Action(op="click", ref=target.ref, x=x, y=y))
+    assert terminated and not truncated and next_obs is None
+    assert reward > 0 and info["raw_reward"] == 1.0
+
+
+def test_unknown_task_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown MiniWoB"):
+        task_path("no-such-task")
+    assert task_path("flight.Alaska-auto").name == "wrapper.html"

@@ -1,0 +1,71 @@
+"""The training loop on a tiny dataset: it learns, resumes, is deterministic, and DP-SGD accounts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from demoforge.learn.checkpoint import load_policy
+from demoforge.learn.train import CHECKPOINT_FILE, METRICS_FILE, train
+
+
+def metrics(model: Path) -> list[dict]:
+    return [json.loads(line) for line in (model / METRICS_FILE).read_text().splitlines()]
+
+
+def weights(model: Path) -> dict[str, torch.Tensor]:
+    return load_policy(model).state_dict()
+
+
+def test_loss_decreases_and_held_out_actions_are_learned(tiny_dataset: Path, tmp_path: Path) -> None:
+    info = train(tiny_dataset, tmp_path / "m", epochs=4, seed=0, show=False)
+    rows = metrics(tmp_path / "m")
+    assert [r["epoch"] for r in rows] == [1, 2, 3, 4]
+    assert rows[-1]["train_loss"] < 0.5 * rows[0]["train_loss"]
+    # worker6 is held out entirely: these are pages and words the loop never trained on.
+    assert info["held_out_examples"] > 0
+    assert rows[-1]["validation_action_accuracy"] >= 0.9
+    assert rows[-1]["validation_copy_accuracy"] >= 0.9
+    card = (tmp_path / "m" / "README.md").read_text()
+    assert "without differential privacy" in card
+
+
+def test_same_seed_same_weights_and_resume_matches_uninterrupted(tiny_dataset: Path, tmp_path: Path) -> None:
+    train(tiny_dataset, tmp_path / "a", epochs=3, seed=7, show=False)
+    train(tiny_dataset, tmp_path / "b", epochs=2, seed=7, show=False)
+    # "b" stopped after 2 epochs (as if interrupted); resume it to 3.
+    train(tiny_dataset, tmp_path / "b", epochs=3, seed=7, resume=True, show=False)
+    a, b = weights(tmp_path / "a"), weights(tmp_path / "b")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert [r["epoch"] for r in metrics(tmp_path / "b")] == [1, 2, 3]
+    train(tiny_dataset, tmp_path / "c", epochs=1, seed=8, show=False)
+    c = weights(tmp_path / "c")
+    assert any(not torch.equal(a[k], c[k]) for k in a)
+
+
+def test_existing_model_is_not_overwritten(tiny_dataset: Path, tmp_path: Path) -> None:
+    train(tiny_dataset, tmp_path / "m", epochs=1, seed=0, show=False)
+    (tmp_path / "m" / CHECKPOINT_FILE).unlink()
+    before = (tmp_path / "m" / "model.pt").read_bytes()
+    with pytest.raises(FileExistsError):
+        train(tiny_dataset, tmp_path / "m", epochs=1, seed=0, show=False)
+    assert (tmp_path / "m" / "model.pt").read_bytes() == before
+
+
+def test_missing_dataset_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="no Parquet files"):
+        train(tmp_path / "nothing", tmp_path / "m", epochs=1, show=False)
+    assert not (tmp_path / "m").exists()
+
+
+def test_dp_sgd_records_contributor_level_epsilon(tiny_dataset: Path, tmp_path: Path) -> None:
+    info = train(tiny_dataset, tmp_path / "dp", epochs=2, seed=0, dp_epsilon=8.0, show=False)
+    dp = info["privacy"]
+    assert 0 < dp["epsilon"] <= 8.0 + 1e-6
+    assert dp["delta"] < 1 / dp["contributors"]
+    assert dp["contributors"] == 6  # workers 0-5 train; worker6 is the held-out split
+    card = (tmp_path / "dp" / "README.md").read_text()
+    assert "contributor level" in card and f"{dp['delta']:.2e}" in card
