@@ -1,9 +1,9 @@
 """Interim: MiniWoB++ demonstrations as a Parquet dataset of ``Example`` rows.
 
 Uses the dataset stage's own importer (``parse_episode``) and reducer
-(``reduce_events``) without the store, so the learning benchmark can run
-before (or without) ``demoforge dataset build``. Contributor ids are salted
-hashes of the worker ids; one contributor in ten is held out as validation.
+(``reduce_events``), segmentation and example pairing without the store, so
+the learning benchmark can run without a store import first. Contributor ids
+are salted hashes of the worker ids; splits are the dataset stage's own.
 
     .venv/bin/python bench/miniwob_examples.py /work/shared/data/miniwob-demos OUT_DIR
 """
@@ -19,30 +19,23 @@ import pyarrow.parquet as pq
 
 from demoforge.dataset.actions import Example
 from demoforge.dataset.miniwob_demos import BrokenEpisode, find_episode_files, parse_episode
+from demoforge.dataset.examples import episode_examples
 from demoforge.dataset.reduce import reduce_events
+from demoforge.dataset.segment import segment
 from demoforge.events import DomSnapshot
 
 
-def episode_examples(path: Path) -> list[Example]:
+def examples_of(path: Path) -> list[Example]:
+    """One demonstration file through the dataset stage's import, reduction and segmentation."""
     ep = parse_episode(path)
     snaps = {k: DomSnapshot.model_validate_json(v) for k, v in ep.blobs.items() if v[:1] == b"{"}
     steps = reduce_events(ep.events, snaps)
     contributor = hashlib.sha256(b"bench:" + ep.source.worker.encode()).hexdigest()[:16]
-    split = "validation" if int(contributor, 16) % 10 == 0 else "train"
-    out, history = [], []
-    for i, step in enumerate(steps):
-        if step.snapshot is None or step.snapshot not in snaps:
-            history.append(step.action)
-            continue
-        out.append(
-            Example(
-                example_id=f"{ep.session_id}/{i}", episode_id=ep.session_id, session_id=ep.session_id, step=i,
-                task=ep.task, instruction=ep.instruction, contributor=contributor, outcome=ep.outcome,
-                observation=snaps[step.snapshot], history=list(history), action=step.action,
-                split=split, episode_split=split,
-            )
-        )
-        history.append(step.action)
+    out = []
+    for episode in segment(ep.events):
+        mine = [s for s in steps if s.action.first_seq is not None and episode.contains(s.action.first_seq)]
+        if episode.instruction is not None:
+            out += episode_examples(episode, mine, snaps, contributor)
     return out
 
 
@@ -52,7 +45,7 @@ def main(root: Path, out: Path) -> None:
     files = find_episode_files(root)
     for n, f in enumerate(files):
         try:
-            rows += [e.to_row() for e in episode_examples(f)]
+            rows += [e.to_row() for e in examples_of(f)]
         except BrokenEpisode:
             broken += 1
         if n % 500 == 0:

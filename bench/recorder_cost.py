@@ -116,14 +116,14 @@ def measure(browser: Browser, url: str, variant: str, run: Run, home: Path) -> N
     page.goto(url)
     page.wait_for_timeout(300)
     if recording is not None:
-        recording.wait_for_screenshots(page)
+        recording.settle(page)
     loaded = script_seconds(cdp)
     before = recorded(page)
     started = time.time()
     act(page)
     page.wait_for_timeout(600)  # let rrweb's last 500 ms batch and the samplers flush
     if recording is not None:
-        recording.wait_for_screenshots(page)
+        recording.settle(page)
     run.actor_s.append(script_seconds(cdp) - loaded)
     run.load_s.append(loaded)
     run.events.append(recorded(page) - before)
@@ -169,10 +169,10 @@ def main() -> None:
         results: dict[tuple[str, str], Run] = {}
         with launch_browser() as browser:
             for rep in range(args.reps):
-                for page_name, path in pages.items():
+                for page_no, (page_name, path) in enumerate(pages.items()):
                     for variant in variants:
                         run = results.setdefault((page_name, variant), Run())
-                        home = Path(tmp) / f"home-{rep}-{len(results)}-{variant}"
+                        home = Path(tmp) / f"home-{rep}-{page_no}-{variant}"
                         home.mkdir()
                         os.environ["DEMOFORGE_HOME"] = str(home)
                         measure(browser, path.as_uri(), variant, run, home)

@@ -59,6 +59,7 @@ def record(
     from rich.console import Console
 
     from demoforge.capture.session import load_actor, record_and_upload
+    from demoforge.capture.spool import SpoolFull
     from demoforge.capture.summary import counts_table
 
     console = Console()
@@ -87,6 +88,9 @@ def record(
     except RecordingRefused as exc:
         console.print(f"[red]Not recording:[/] {exc}")
         raise typer.Exit(1) from exc
+    except SpoolFull as exc:
+        console.print(f"[red]Recording stopped:[/] {exc}")
+        raise typer.Exit(1) from exc
     console.print(f"Session [bold]{recording.session_id}[/]")
     console.print(counts_table(recording.counts))
     if delivered:
@@ -113,9 +117,8 @@ def server(
 
     configure_logging()
     from demoforge.privacy.ingest import install
-    from demoforge.privacy.keys import sealer_for
 
-    with Store.open(db, sealer=sealer_for(db)) as store:
+    with Store.open(db) as store:
         collector = create_app(store)
         install(collector, store)
         uvicorn.run(collector, host=host, port=port, log_config=None, access_log=False)
@@ -190,9 +193,8 @@ def sessions_export(
     if (session is None) == (not last):
         raise typer.BadParameter("give a SESSION id or --last, not both or neither")
     from demoforge.privacy.audit import AuditLog
-    from demoforge.privacy.keys import sealer_for
 
-    with Store.open(db, sealer=sealer_for(db)) as store:
+    with Store.open(db) as store:
         session_id = session or store.last_session_id()
         if session_id is None or store.session(session_id) is None:
             typer.echo(f"no session {session_id!r}" if session_id else "no sessions yet", err=True)
@@ -249,6 +251,9 @@ def train(
     ),
     resume: bool = typer.Option(False, "--resume", help="Continue from OUT/checkpoint.pt."),
     all_splits: bool = typer.Option(False, "--all-splits", help="Train on every split (no held-out figures)."),
+    max_per_task: int | None = typer.Option(
+        None, "--max-per-task", min=1, help="Keep at most this many examples of any one task."
+    ),
 ) -> None:
     """Train a policy on recorded demonstrations (behaviour cloning), with a model card.
 
@@ -260,7 +265,7 @@ def train(
 
     try:
         info = run_training(dataset, out, epochs=epochs, seed=seed, dp_epsilon=dp_epsilon, resume=resume,
-                            all_splits=all_splits)
+                            all_splits=all_splits, max_per_task=max_per_task)
     except (FileNotFoundError, FileExistsError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc
     Console().print(f"Model written to [bold]{out}[/] ({info['examples']} examples, {info['wall_s']} s)")
@@ -373,6 +378,29 @@ def dataset_build(
         f"{result.examples} examples from {result.sessions} sessions ({result.raw_events} raw events) "
         f"written to {result.out}"
     )
+
+
+@dataset_app.command("export")
+def dataset_export(
+    fmt: str = typer.Option(..., "--format", help="elements (Mind2Web-like) or pyautogui (code actions)."),
+    dataset: Path = typer.Option(..., "--dataset", exists=True, file_okay=False, help="A folder made by `dataset build`."),
+    out: Path = typer.Option(..., "--out", help="JSON Lines file to write."),
+    origin: tuple[float, float] = typer.Option((0.0, 0.0), "--origin", help="Screen position of the viewport's top-left (pyautogui)."),
+    scale: float = typer.Option(1.0, "--scale", help="Screen pixels per CSS pixel (pyautogui)."),
+) -> None:
+    """Export a built dataset as JSON Lines: one example per line.
+
+    Example: demoforge dataset export --format pyautogui --dataset datasets/miniwob --out actions.jsonl
+    """
+    from demoforge.dataset.export import FORMATS, export_dataset
+
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", param_hint="--format")
+    try:
+        count = export_dataset(dataset, out, fmt, origin=origin, scale=scale)  # type: ignore[arg-type]
+    except FileNotFoundError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--dataset") from exc
+    typer.echo(f"{count} examples written to {out}")
 
 
 if __name__ == "__main__":

@@ -164,3 +164,24 @@ def store(db_url: str, demoforge_home: Path):
     opened = Store.open(db_url, blobs_dir=demoforge_home / "blobs")
     yield opened
     opened.close()
+
+
+def _consenting_device(store) -> str:
+    """A device token for a new contributor who has consented, in an organisation
+    whose admin recorded the deployment gate: what ``demoforge server`` (with its
+    privacy step) needs before it stores anything."""
+    from demoforge.privacy.audit import AuditLog
+    from demoforge.privacy.consent import ConsentRegistry
+
+    registry = ConsentRegistry(store.engine, AuditLog(store.engine))
+    contributor = store.create_contributor()
+    registry.grant(contributor, registry.notice()[0])
+    if registry.gate() is None:
+        registry.set_gate("tests", "DPIA-test", "works-agreement-test", actor="tests")
+    return store.add_device(contributor)
+
+
+@pytest.fixture
+def consenting_device():
+    """``_consenting_device`` as a fixture: call it with a store, get a token."""
+    return _consenting_device

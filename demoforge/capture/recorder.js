@@ -4,6 +4,7 @@
 //   snapshot()        a simplified DOM snapshot (events.DomSnapshot as a plain object)
 //   record(config)    start recording: capture-phase listeners that hand every event to
 //                     the Python binding `__demoforgeEmit` (one JSON string per call)
+//   flush()           send the samples still held back (last pointer move, wheel, scroll)
 //   stats             {events, ms}: time spent inside the recorder's own listeners
 //
 // Loading this file does NOT start recording, so the agent can observe a live page
@@ -38,7 +39,7 @@
     menuitemradio: 1, option: 1, tab: 1, switch: 1, combobox: 1, listbox: 1,
     textbox: 1, slider: 1, spinbutton: 1, searchbox: 1, treeitem: 1, gridcell: 1,
   };
-  var SKIP_TAGS = { script: 1, style: 1, noscript: 1, template: 1, head: 1, meta: 1, link: 1 };
+  var SKIP_TAGS = { script: 1, style: 1, noscript: 1, template: 1, head: 1, meta: 1, link: 1, "demoforge-indicator": 1 };
   var INPUT_ROLES = {
     button: "button", submit: "button", reset: "button", image: "button",
     checkbox: "checkbox", radio: "radio", range: "slider", number: "spinbutton",
@@ -67,8 +68,11 @@
   function registry() {
     var w = registryWindow();
     if (!w.__demoforgeRefs) {
+      // Below a cross-origin boundary, refs start at a random multiple of 2^32, so that
+      // they do not collide with the top page's when Python merges the two.
+      var first = w.parent === w ? 1 : Math.floor(Math.random() * 1048576 + 1) * 4294967296;
       Object.defineProperty(w, "__demoforgeRefs", {
-        value: { map: new WeakMap(), next: 1 }, enumerable: false,
+        value: { map: new WeakMap(), next: first }, enumerable: false,
       });
     }
     return w.__demoforgeRefs;
@@ -101,28 +105,30 @@
     };
   }
 
-  // {path, x, y}: path like "0/2" (index among the parent's iframes), null at top.
-  // A cross-origin frame cannot see its place in the page: it reports path null, offset 0.
-  var TOP_FRAME = { path: null, x: 0, y: 0 };
+  // {path, x, y, known, up}: path like "0/2" (index among the parent's iframes, null at
+  // top) and the offset of this document in the top-level viewport. Behind a cross-origin
+  // boundary a frame sees only up to the boundary: then `known` is false, path and offset
+  // are relative to the frame `up` levels above, and Python adds that frame's place.
+  var TOP_FRAME = { path: null, x: 0, y: 0, known: true, up: 0 };
   var isTop = window.parent === window;
 
   function frameInfo(win) {
     if (win === window && isTop) return TOP_FRAME;
-    var parts = [], x = 0, y = 0, w = win;
-    try {
-      while (w.parent !== w) {
-        var fe = w.frameElement;
-        if (!fe) return { path: null, x: 0, y: 0 };
-        parts.unshift(String(frameIndex(fe)));
-        var off = frameContentOffset(fe);
-        x += off.x;
-        y += off.y;
-        w = w.parent;
+    var parts = [], x = 0, y = 0, w = win, known = true;
+    while (w.parent !== w) {
+      var fe = null;
+      try { fe = w.frameElement; } catch (e) { fe = null; }
+      if (!fe) {
+        known = false;
+        break;
       }
-    } catch (e) {
-      return { path: null, x: 0, y: 0 };
+      parts.unshift(String(frameIndex(fe)));
+      var off = frameContentOffset(fe);
+      x += off.x;
+      y += off.y;
+      w = w.parent;
     }
-    return { path: parts.length ? parts.join("/") : null, x: x, y: y };
+    return { path: parts.length ? parts.join("/") : null, x: x, y: y, known: known, up: parts.length };
   }
 
   // --- describing elements ---
@@ -436,6 +442,8 @@
   // page reacts) and a screenshot (taken by Python on receipt).
   function emit(events, boundary) {
     var payload = { events: events };
+    var fi = frameInfo(window);
+    if (!fi.known) payload.cross_origin_up = fi.up;
     if (boundary) {
       payload.boundary = boundary;
       payload.snapshot = pageSnapshot();
@@ -659,6 +667,23 @@
     } else {
       navigated();
     }
+    if (isTop) showIndicator();
+  }
+
+  // Privacy: a visible sign on every recorded page that recording is on. It lives in a
+  // closed shadow root, lets every click through, and is left out of snapshots.
+  function showIndicator() {
+    if (!document.documentElement) return setTimeout(showIndicator, 10);
+    var host = document.createElement("demoforge-indicator");
+    host.setAttribute("aria-hidden", "true");
+    host.style.cssText = "position:fixed;right:8px;bottom:8px;z-index:2147483647;pointer-events:none";
+    var root = host.attachShadow({ mode: "closed" });
+    var badge = document.createElement("span");
+    badge.textContent = "\u25CF Recording";
+    badge.style.cssText = "font:12px sans-serif;color:#fff;background:#c62828;padding:3px 8px;" +
+      "border-radius:10px;opacity:0.9";
+    root.appendChild(badge);
+    document.documentElement.appendChild(host);
   }
 
   Object.defineProperty(window, "__demoforge", {
@@ -666,6 +691,7 @@
       version: 1,
       snapshot: snapshot,
       record: record,
+      flush: function () { if (config) flushSamplers(); },
       stats: stats,
     }),
     enumerable: false,

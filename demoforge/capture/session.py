@@ -23,8 +23,9 @@ from typing import Any, Protocol
 from playwright.sync_api import BrowserContext, Error as PlaywrightError, Page
 
 from demoforge.capture.browser import launch_browser
+from demoforge.capture.frames import place_cross_origin
 from demoforge.capture.snapshot import DEFAULT_MASK_SELECTORS, recorder_source
-from demoforge.capture.spool import Spool
+from demoforge.capture.spool import Spool, SpoolFull
 from demoforge.capture.uploader import connect
 from demoforge.events import (
     DomSnapshot,
@@ -87,9 +88,11 @@ class Recording:
         self.sink = sink
         self.session_id = session_id or new_event_id()
         self.mask_selectors = tuple(mask_selectors)
-        self._seq = itertools.count()
+        self._next_seq = 0
         self._screenshots_in_flight = 0
         self.counts: dict[str, int] = {}
+        #: Set when the sink refused a batch (the spool is full): recording has stopped.
+        self.failure: SpoolFull | None = None
 
     def attach(self, context: BrowserContext) -> None:
         """Inject the recorder into every page and frame the context will open."""
@@ -99,27 +102,57 @@ class Recording:
             script=recorder_source(self.mask_selectors) + f"\nwindow.__demoforge.record({config});"
         )
 
-    def emit(self, event: Event, blobs: dict[str, bytes] | None = None) -> None:
-        self.sink.append([event], blobs or {})
-        self.counts[event.type] = self.counts.get(event.type, 0) + 1
-
-    def next_seq(self) -> int:
-        return next(self._seq)
-
     def task_start(self, instruction: str, task: str | None = None) -> None:
-        self.emit(TaskStart(session_id=self.session_id, seq=self.next_seq(), ts=now_ms(),
-                            instruction=instruction, task=task))
+        self._store([TaskStart(session_id=self.session_id, seq=self._reserve(1), ts=now_ms(),
+                               instruction=instruction, task=task)])
 
     def task_end(self) -> None:
-        self.emit(TaskEnd(session_id=self.session_id, seq=self.next_seq(), ts=now_ms()))
+        self._store([TaskEnd(session_id=self.session_id, seq=self._reserve(1), ts=now_ms())])
+
+    def _reserve(self, n: int) -> int:
+        """The first of ``n`` fresh sequence numbers. Taken when a message arrives, before
+        anything can switch to another callback, so ``seq`` follows arrival order."""
+        first = self._next_seq
+        self._next_seq += n
+        return first
+
+    def _store(self, events: list[Event], blobs: dict[str, bytes] | None = None) -> bool:
+        """Append a batch to the sink; after a refusal (spool full) store nothing more, so
+        what was stored is a gap-free prefix of the session."""
+        if self.failure is not None:
+            return False
+        try:
+            self.sink.append(events, blobs or {})
+        except SpoolFull as exc:
+            log.error("recording stopped: %s", exc)
+            self.failure = exc
+            return False
+        for event in events:
+            self.counts[event.type] = self.counts.get(event.type, 0) + 1
+        return True
 
     def _on_emit(self, source: dict[str, Any], payload: str) -> None:
         """Binding callback: number the page's events, store boundary snapshot and screenshot."""
-        data = json.loads(payload)
+        try:
+            data = json.loads(payload)
+            first = self._reserve(len(data["events"]) + (1 if data.get("boundary") else 0))
+            if data.get("cross_origin_up") is not None:
+                place_cross_origin(data, source["frame"], source["page"])
+            events, blobs, boundary = self._parse(data, first)
+        except (ValueError, KeyError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+            log.warning("ignored a malformed message from the page: %s", exc)
+            return
+        if self._store(events, blobs) and boundary:
+            self._screenshot(source["page"], boundary)
+
+    def _parse(
+        self, data: dict[str, Any], first: int
+    ) -> tuple[list[Event], dict[str, bytes], dict[str, str] | None]:
+        """The page's events numbered from ``first``, and the boundary's snapshot blob."""
         events: list[Event] = []
         for raw in data["events"]:
             raw["session_id"] = self.session_id
-            raw["seq"] = self.next_seq()
+            raw["seq"] = first + len(events)
             events.append(parse_event(raw))
         blobs: dict[str, bytes] = {}
         boundary = data.get("boundary")
@@ -129,20 +162,17 @@ class Recording:
             sha = blob_id(body)
             blobs[sha] = body
             events.append(DomSnapshotEvent(
-                session_id=self.session_id, seq=self.next_seq(), ts=events[0].ts,
+                session_id=self.session_id, seq=first + len(events), ts=events[0].ts,
                 blob=sha, reason=boundary["reason"], action_id=boundary["action_id"],
             ))
-        self.sink.append(events, blobs)
-        for event in events:
-            self.counts[event.type] = self.counts.get(event.type, 0) + 1
-        if boundary:
-            self._screenshot(source["page"], boundary)
+        return events, blobs, boundary
 
     def _capture(self, page: Page, attempts: int = 3) -> bytes:
         """A JPEG of the page with every masked field painted over, in all frames.
 
-        Masking runs script in the page's frames, so a navigation during the capture
-        fails it; the next attempt then shows the new document.
+        Playwright's ``mask`` paints an opaque box over each matching element's
+        bounding box; its locators run in the page's frames, so a navigation during
+        the capture fails it, and the next attempt shows the new document.
         """
         selector = ",".join(self.mask_selectors)
         for attempt in itertools.count(1):
@@ -151,15 +181,28 @@ class Recording:
                     type="jpeg",
                     quality=SCREENSHOT_QUALITY,
                     mask=[frame.locator(selector) for frame in page.frames],
-                    style=f"{selector} {{ color: transparent !important; text-shadow: none !important; }}",
                     timeout=SCREENSHOT_TIMEOUT_MS,
                 )
             except PlaywrightError:
                 if page.is_closed() or attempt >= attempts:
                     raise
 
+    def settle(self, page: Page) -> None:
+        """Before closing: make every frame send what it holds back, and let the
+        screenshots still being taken finish, so that closing loses nothing.
+
+        A frame's messages reach Python in order, so once its ``flush()`` call has
+        answered, everything it sent before has arrived.
+        """
+        for frame in page.frames:
+            try:
+                frame.evaluate("() => window.__demoforge && window.__demoforge.flush()")
+            except PlaywrightError:  # detached or navigating: it flushed on pagehide
+                continue
+        self.wait_for_screenshots(page)
+
     def wait_for_screenshots(self, page: Page) -> None:
-        """Let screenshots still being taken finish, so closing the page loses none."""
+        """Let screenshots still being taken finish."""
         while self._screenshots_in_flight and not page.is_closed():
             page.wait_for_timeout(20)
 
@@ -174,12 +217,12 @@ class Recording:
             self._screenshots_in_flight -= 1
         viewport = page.viewport_size or {}
         sha = blob_id(image)
-        self.emit(
-            Screenshot(
-                session_id=self.session_id, seq=self.next_seq(), ts=now_ms(), blob=sha,
+        self._store(
+            [Screenshot(
+                session_id=self.session_id, seq=self._reserve(1), ts=now_ms(), blob=sha,
                 reason=boundary["reason"], action_id=boundary["action_id"],
                 width=viewport.get("width"), height=viewport.get("height"),
-            ),
+            )],
             {sha: image},
         )
 
@@ -193,7 +236,11 @@ def record(
     instruction: str | None = None,
     mask_selectors: Sequence[str] = DEFAULT_MASK_SELECTORS,
 ) -> Recording:
-    """Record one session on ``url``: scripted by ``actor``, or until the person closes the window."""
+    """Record one session on ``url``: scripted by ``actor``, or until the person closes the window.
+
+    Raises ``SpoolFull`` when the sink refused events (the collector has been out of
+    reach too long): what was spooled before is complete and gap-free, nothing after.
+    """
     recording = Recording(sink, mask_selectors)
     recording.task_start(instruction or f"Work on {url}")
     with launch_browser(headless=headless) as browser:
@@ -203,11 +250,13 @@ def record(
         page.goto(url)
         if actor is not None:
             actor(page)
-            recording.wait_for_screenshots(page)
+            recording.settle(page)
         else:
             _wait_until_closed(context)
         context.close()
     recording.task_end()
+    if recording.failure is not None:
+        raise recording.failure
     return recording
 
 

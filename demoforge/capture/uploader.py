@@ -277,7 +277,6 @@ def connect(
         if not token:
             raise ValueError("uploading to a server needs a device token (demoforge devices add)")
         return Uploader(spool, HttpTransport(server, token))
-    from demoforge.privacy.keys import sealer_for
     from demoforge.store import Store
 
-    return Uploader(spool, LocalTransport(Store.open(db, sealer=sealer_for(db))))
+    return Uploader(spool, LocalTransport(Store.open(db)))

@@ -67,7 +67,10 @@ class Action(Model):
     dy: float | None = None
     end_x: float | None = None
     end_y: float | None = None
-    masked: bool = Field(False, description="typed into a masked field: text is mask characters")
+    masked: bool = Field(
+        False,
+        description="into a masked field: live recordings hold mask characters as its text",
+    )
     ts: int | None = Field(None, description="time of the first event of the action (ms)")
     first_seq: int | None = Field(None, description="seq of the first raw event folded in")
     last_seq: int | None = Field(None, description="seq of the last raw event folded in")

@@ -79,7 +79,9 @@ class BuildResult:
     episodes: list[EpisodeSummary] = field(default_factory=list)
 
 
-def _run_local(worker: SessionExamples, session_ids: list[str], on_session: Callable[[], None]) -> list[dict[str, Any]]:
+def _run_local(
+    worker: SessionExamples, session_ids: list[str], on_session: Callable[[], None]
+) -> list[dict[str, Any]]:
     records = []
     for sid in session_ids:
         records.append(worker({"session_id": sid}))
@@ -88,7 +90,10 @@ def _run_local(worker: SessionExamples, session_ids: list[str], on_session: Call
 
 
 def _run_ray(
-    kwargs: dict[str, Any], session_ids: list[str], address: str | None, on_session: Callable[[], None]
+    kwargs: dict[str, Any],
+    session_ids: list[str],
+    address: str | None,
+    on_session: Callable[[], None],
 ) -> list[dict[str, Any]]:
     import ray
 
@@ -141,7 +146,8 @@ def build_dataset(
     rows = [row for r in records for row in json.loads(r["examples"])]
     rows.sort(key=lambda r: (r["episode_id"], r["step"]))
     episodes = sorted(
-        (EpisodeSummary(**s) for r in records for s in json.loads(r["episodes"])), key=lambda s: s.episode_id
+        (EpisodeSummary(**s) for r in records for s in json.loads(r["episodes"])),
+        key=lambda s: s.episode_id,
     )
     staging = out.with_name(out.name + ".building")
     shutil.rmtree(staging, ignore_errors=True)

@@ -20,15 +20,21 @@ from demoforge.dataset.examples import EpisodeSummary
 PLOTS = ("actions_by_op.png", "episode_length.png", "success_by_task.png")
 
 
-def _yaml_header() -> str:
+def _yaml_header(splits: dict[str, Counter[str]]) -> str:
+    """The configs for ``datasets``; a split without examples is left out of them
+    (``datasets`` cannot read a Parquet file without row groups)."""
     lines = ["---", "configs:"]
-    for name, folder, default in (("by_contributor", "by_contributor", True), ("by_episode", "by_episode", False)):
+    for name, column, default in (
+        ("by_contributor", "split", True),
+        ("by_episode", "episode_split", False),
+    ):
         lines.append(f"- config_name: {name}")
         if default:
             lines.append("  default: true")
         lines.append("  data_files:")
         for split in SPLITS:
-            lines += [f"  - split: {split}", f"    path: data/{folder}/{split}.parquet"]
+            if splits[column][split]:
+                lines += [f"  - split: {split}", f"    path: data/{name}/{split}.parquet"]
     lines.append("---")
     return "\n".join(lines)
 
@@ -43,7 +49,9 @@ def _rate(part: int, whole: int) -> str:
     return f"{part / whole:.3f}" if whole else "n/a"
 
 
-def write_card(root: Path, rows: list[dict[str, Any]], episodes: list[EpisodeSummary], manifest: dict[str, Any]) -> None:
+def write_card(
+    root: Path, rows: list[dict[str, Any]], episodes: list[EpisodeSummary], manifest: dict[str, Any]
+) -> None:
     """Write ``README.md`` and ``plots/*.png`` into ``root``."""
     included = [e for e in episodes if e.included]
     lengths = [e.actions for e in included]
@@ -66,12 +74,11 @@ def write_card(root: Path, rows: list[dict[str, Any]], episodes: list[EpisodeSum
     )
     skipped = Counter(e.why_not for e in episodes if not e.included)
     sections = [
-        _yaml_header(),
+        _yaml_header(splits),
         "# demoforge dataset",
         "Examples of (instruction, observation, history of previous actions, next action) "
         "reduced from recorded sessions. Format and loading: docs/dataset.md in the demoforge repository.",
-        "```python\nimport datasets\nds = datasets.load_dataset(\"parquet\", data_files={s: f\"{DIR}/data/by_contributor/{s}.parquet\" "
-        "for s in (\"train\", \"validation\", \"test\")})\n```",
+        '```python\nimport datasets\nds = datasets.load_dataset(DIR)  # or datasets.load_dataset(DIR, "by_episode")\n```',
         "## Summary",
         _table(
             ("", "count"),
@@ -85,7 +92,9 @@ def write_card(root: Path, rows: list[dict[str, Any]], episodes: list[EpisodeSum
                 ("only successful episodes", manifest["only_successful"]),
             ],
         ),
-        "Episodes left out: " + (", ".join(f"{n} ({why})" for why, n in sorted(skipped.items())) or "none") + ".",
+        "Episodes left out: "
+        + (", ".join(f"{n} ({why})" for why, n in sorted(skipped.items())) or "none")
+        + ".",
         "## Splits",
         "By contributor (no contributor is in two splits) and, separately, by episode.",
         _table(
@@ -102,7 +111,13 @@ def write_card(root: Path, rows: list[dict[str, Any]], episodes: list[EpisodeSum
         _table(
             ("task", "episodes", "success rate", "included", "examples"),
             [
-                (task, c["episodes"], _rate(c["success"], c["episodes"]), c["included"], c["examples"])
+                (
+                    task,
+                    c["episodes"],
+                    _rate(c["success"], c["episodes"]),
+                    c["included"],
+                    c["examples"],
+                )
                 for task, c in sorted(per_task.items())
             ],
         ),
@@ -111,7 +126,9 @@ def write_card(root: Path, rows: list[dict[str, Any]], episodes: list[EpisodeSum
     (root / "README.md").write_text("\n\n".join(sections) + "\n")
 
 
-def _plots(folder: Path, ops: Counter[str], lengths: list[int], per_task: dict[str, Counter[str]]) -> None:
+def _plots(
+    folder: Path, ops: Counter[str], lengths: list[int], per_task: dict[str, Counter[str]]
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")

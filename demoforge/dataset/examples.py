@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from demoforge.dataset.actions import Action, Example, Split
@@ -90,8 +91,6 @@ class SessionExamples:
     (both JSON text). A class so that a Ray actor opens the store once, not per session."""
 
     def __init__(self, db_url: str, blobs_dir: str, only_successful: bool = False) -> None:
-        from pathlib import Path
-
         self.store = Store.open(db_url, blobs_dir=Path(blobs_dir))
         self.only_successful = only_successful
 
@@ -109,7 +108,9 @@ class SessionExamples:
     def examples(self, session: SessionInfo) -> tuple[list[Example], list[EpisodeSummary]]:
         events = list(self.store.events(session.id))
         snapshots = {
-            e.blob: DomSnapshot.model_validate_json(self.store.get_blob(e.blob, session.contributor_id))
+            e.blob: DomSnapshot.model_validate_json(
+                self.store.get_blob(e.blob, session.contributor_id)
+            )
             for e in events
             if isinstance(e, DomSnapshotEvent)
         }
@@ -117,15 +118,31 @@ class SessionExamples:
         examples: list[Example] = []
         summaries: list[EpisodeSummary] = []
         for episode in segment(events):
-            mine = [s for s in steps if s.action.first_seq is not None and episode.contains(s.action.first_seq)]
+            mine = [
+                s
+                for s in steps
+                if s.action.first_seq is not None and episode.contains(s.action.first_seq)
+            ]
             why_not = None
             if episode.instruction is None:
                 why_not = "no instruction"
             elif self.only_successful and episode.outcome != "success":
                 why_not = "not successful"
-            found = [] if why_not else episode_examples(episode, mine, snapshots, session.contributor_id)
+            found = (
+                []
+                if why_not
+                else episode_examples(episode, mine, snapshots, session.contributor_id)
+            )
             examples += found
             summaries.append(
-                EpisodeSummary(episode.id, episode.task, episode.outcome, len(mine), len(found), why_not is None, why_not)
+                EpisodeSummary(
+                    episode.id,
+                    episode.task,
+                    episode.outcome,
+                    len(mine),
+                    len(found),
+                    why_not is None,
+                    why_not,
+                )
             )
         return examples, summaries

@@ -28,7 +28,13 @@ from pathlib import Path
 from sqlalchemy import select
 
 from demoforge import config
-from demoforge.dataset.miniwob_demos import SOURCE, BrokenEpisode, ImportedEpisode, find_episode_files, parse_episode
+from demoforge.dataset.miniwob_demos import (
+    SOURCE,
+    BrokenEpisode,
+    ImportedEpisode,
+    find_episode_files,
+    parse_episode,
+)
 from demoforge.store import Store
 from demoforge.store.engine import writing
 from demoforge.store.models import Contributor, utcnow
@@ -68,10 +74,12 @@ def ensure_contributor(store: Store, contributor_id: str) -> None:
     table = Contributor.__table__
     with writing(store.engine) as conn:
         if conn.scalar(select(Contributor.id).where(Contributor.id == contributor_id)) is None:
-            conn.execute(table.insert().values(id=contributor_id, created_at=utcnow(), label=SOURCE))
+            conn.execute(
+                table.insert().values(id=contributor_id, created_at=utcnow(), label=SOURCE)
+            )
 
 
-def _parse(path: Path) -> ImportedEpisode | tuple[Path, str]:
+def parse_or_broken(path: Path) -> ImportedEpisode | tuple[Path, str]:
     """Pool worker: a parsed episode, or the path and why it cannot be imported."""
     try:
         return parse_episode(path)
@@ -95,10 +103,12 @@ def import_demos(
     workers = workers or os.cpu_count() or 1
     context = multiprocessing.get_context("forkserver")
     with context.Pool(workers) as pool:
-        for parsed in pool.imap(_parse, paths, chunksize=4):
+        for parsed in pool.imap(parse_or_broken, paths, chunksize=4):
             if isinstance(parsed, tuple):
                 path, reason = parsed
-                report.broken.append((str(path.relative_to(root) if path != root else path.name), reason))
+                report.broken.append(
+                    (str(path.relative_to(root) if path != root else path.name), reason)
+                )
             else:
                 _store_episode(store, parsed, key, known_contributors, report)
             if on_file is not None:

@@ -68,7 +68,14 @@ _NUMPAD_OPS: dict[int, tuple[str, str]] = {
 _SHIFTED_DIGITS = ")!@#$%^&*("
 
 #: keyCodes of the modifier keys, by the ``Modifiers`` field they set.
-MODIFIER_KEYCODES: dict[int, str] = {16: "shift", 17: "ctrl", 18: "alt", 91: "meta", 92: "meta", 224: "meta"}
+MODIFIER_KEYCODES: dict[int, str] = {
+    16: "shift",
+    17: "ctrl",
+    18: "alt",
+    91: "meta",
+    92: "meta",
+    224: "meta",
+}
 
 
 def key_and_code(key_code: int, shift: bool = False) -> tuple[str, str | None]:

@@ -52,7 +52,12 @@ SOURCE = "miniwob-demos"
 FILE_NAME = re.compile(r"^(?P<task>[^_]+)_(?P<worker>[^_]+)(?:_d(?P<n>\d+))?\.json\.gz$")
 BATCH_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})")
 
-POINTER_TYPES = {"mousedown": "pointer_down", "mouseup": "pointer_up", "click": "click", "dblclick": "dblclick"}
+POINTER_TYPES = {
+    "mousedown": "pointer_down",
+    "mouseup": "pointer_up",
+    "click": "click",
+    "dblclick": "dblclick",
+}
 KEY_TYPES = {"keydown": "key_down", "keyup": "key_up"}
 KNOWN_ACTIONS = set(POINTER_TYPES) | set(KEY_TYPES) | {"keypress", "scroll"}
 
@@ -77,7 +82,9 @@ class EpisodeFile:
         match = FILE_NAME.match(path.name)
         if match is None:
             raise BrokenEpisode(f"file name {path.name!r} is not <task>_<worker>[_d<N>].json.gz")
-        return cls(path=path, batch=path.parent.parent.name, task=path.parent.name, worker=match["worker"])
+        return cls(
+            path=path, batch=path.parent.parent.name, task=path.parent.name, worker=match["worker"]
+        )
 
     @property
     def key(self) -> str:
@@ -105,6 +112,7 @@ class ImportedEpisode:
     reward: float | None
     events: list[Event]
     blobs: dict[str, bytes] = field(default_factory=dict)
+    page: str | None = None  # the file's taskName: the MiniWoB++ page it was recorded on
 
     def session_meta(self) -> dict[str, Any]:
         """What the store keeps about the session beside its events. The worker id
@@ -116,6 +124,7 @@ class ImportedEpisode:
             "outcome": self.outcome,
             "reward": self.reward,
             "batch": self.source.batch,
+            "page": self.page,
         }
 
 
@@ -149,7 +158,9 @@ def read_episode(path: Path) -> tuple[bytes, dict[str, Any]]:
         if not isinstance(state, dict) or not isinstance(state.get("dom"), dict):
             raise BrokenEpisode(f"state {index} has no DOM")
         action = state.get("action")
-        if action is not None and (not isinstance(action, dict) or action.get("type") not in KNOWN_ACTIONS):
+        if action is not None and (
+            not isinstance(action, dict) or action.get("type") not in KNOWN_ACTIONS
+        ):
             raise BrokenEpisode(f"state {index} has an unknown action {action!r}")
         if not isinstance(state.get("time"), (int, float)):
             raise BrokenEpisode(f"state {index} has no time")
@@ -212,6 +223,7 @@ class _EpisodeReader:
         self.base_ts = base_ts
         self.modifiers = {"alt": False, "ctrl": False, "meta": False, "shift": False}
         self.last_snapshot_json: str | None = None
+        self.masked_values: dict[int, str] = {}
         self.elements: dict[int, Element] = {}
         self.values: dict[int, tuple[str | None, bool | None]] = {}
         self.scroll_origin: dict[int, float] = {}
@@ -219,62 +231,77 @@ class _EpisodeReader:
 
     def state(self, state: dict[str, Any]) -> None:
         ts = self.base_ts + int(state["time"])
-        snapshot, target_ref = snapshot_from_miniwob(state["dom"])
+        mapped = snapshot_from_miniwob(state["dom"])
         action = state.get("action")
-        snapshot_json = json.dumps(snapshot, separators=(",", ":"))
+        snapshot_json = json.dumps(mapped.snapshot, separators=(",", ":"))
         snapshot_event = None
         if snapshot_json != self.last_snapshot_json:
-            snapshot_event = self._new_state(ts, snapshot, snapshot_json, action)
+            model = DomSnapshot.model_validate(mapped.snapshot)
+            self.elements = model.by_ref()
+            self._values_changed(ts, mapped.masked_values)
+            snapshot_event = self._snapshot(ts, model, action)
+            self.last_snapshot_json = snapshot_json
+        elif mapped.masked_values != self.masked_values:
+            self._values_changed(ts, mapped.masked_values)
+        self.masked_values = mapped.masked_values
         if action is not None:
-            event = self._action(ts, action, target_ref)
+            event = self._action(ts, action, mapped.target)
             if snapshot_event is not None and event is not None:
                 # Pairs the observation with the event exactly, as the live recorder does.
                 snapshot_event["action_id"] = event["id"]
 
-    def _new_state(
-        self, ts: int, snapshot: dict[str, Any], snapshot_json: str, action: dict[str, Any] | None
+    def _snapshot(
+        self, ts: int, model: DomSnapshot, action: dict[str, Any] | None
     ) -> dict[str, Any]:
-        model = DomSnapshot.model_validate(snapshot)
-        self.elements = model.by_ref()
-        for element in model.elements:
-            self._value_changed(ts, element)
         blob = model.model_dump_json(exclude_none=True).encode()
         sha = hashlib.sha256(blob).hexdigest()
         self.out.blobs[sha] = blob
         reason = action["type"] if action else "initial"
-        self.last_snapshot_json = snapshot_json
         return self.out.add("dom_snapshot", ts, blob=sha, reason=reason)
 
-    def _value_changed(self, ts: int, element: Element) -> None:
-        if element.value is None and element.checked is None:
-            return
-        now = (element.value, element.checked)
-        before = self.values.get(element.ref)
-        self.values[element.ref] = now
-        if before is None or before == now:
-            return
-        target = target_of(element).model_dump(exclude_none=True)
-        if element.checked is not None and before[1] != element.checked:
-            self.out.add("change", ts, checked=element.checked, target=target)
-        else:
-            self.out.add("input", ts, value=element.value, target=target)
+    def _values_changed(self, ts: int, masked_values: dict[int, str]) -> None:
+        """``input``/``change`` events for the fields whose value differs from the last state."""
+        for element in self.elements.values():
+            value = masked_values.get(element.ref) if element.masked else element.value
+            if value is None and element.checked is None:
+                continue
+            now = (value, element.checked)
+            before = self.values.get(element.ref)
+            self.values[element.ref] = now
+            if before is None or before == now:
+                continue
+            target = target_of(element).model_dump(exclude_none=True)
+            if element.checked is not None and before[1] != element.checked:
+                self.out.add("change", ts, checked=element.checked, target=target)
+            else:
+                self.out.add("input", ts, value=value, target=target)
 
-    def _target(self, ref: int | None, x: float | None = None, y: float | None = None) -> dict[str, Any] | None:
+    def _target(
+        self, ref: int | None, x: float | None = None, y: float | None = None
+    ) -> dict[str, Any] | None:
         element = self.elements.get(ref) if ref is not None else None
         if element is None and x is not None and y is not None:
             hits = [e for e in self.elements.values() if e.box.contains(x, y)]
             element = min(hits, key=lambda e: e.box.width * e.box.height, default=None)
         return target_of(element).model_dump(exclude_none=True) if element else None
 
-    def _action(self, ts: int, action: dict[str, Any], target_ref: int | None) -> dict[str, Any] | None:
+    def _action(
+        self, ts: int, action: dict[str, Any], target_ref: int | None
+    ) -> dict[str, Any] | None:
         """The event for one recorded action (None for a keypress, folded into its keydown)."""
         kind = action["type"]
         if kind in POINTER_TYPES:
             x, y = float(action.get("x", 0)), float(action.get("y", 0))
             down = kind == "mousedown"
             return self.out.add(
-                POINTER_TYPES[kind], ts, x=x, y=y, button=0, buttons=1 if down else 0,
-                modifiers=dict(self.modifiers), target=self._target(target_ref, x, y),
+                POINTER_TYPES[kind],
+                ts,
+                x=x,
+                y=y,
+                button=0,
+                buttons=1 if down else 0,
+                modifiers=dict(self.modifiers),
+                target=self._target(target_ref, x, y),
             )
         if kind in KEY_TYPES:
             return self._key(ts, kind, int(action.get("keyCode") or 0), target_ref)
@@ -296,7 +323,11 @@ class _EpisodeReader:
         if kind == "keyup" and slot in self.open_keydown:
             key = self.open_keydown.pop(slot)["key"]
         event = self.out.add(
-            KEY_TYPES[kind], ts, key=key, code=code, modifiers=dict(self.modifiers),
+            KEY_TYPES[kind],
+            ts,
+            key=key,
+            code=code,
+            modifiers=dict(self.modifiers),
             target=self._target(target_ref),
         )
         if kind == "keydown":
@@ -314,7 +345,9 @@ class _EpisodeReader:
             if child is not None:
                 offset = child.box.y - element.box.y
                 scroll_y = self.scroll_origin.setdefault(element.ref, offset) - offset
-        return self.out.add("scroll", ts, scroll_x=0.0, scroll_y=scroll_y, target=self._target(target_ref))
+        return self.out.add(
+            "scroll", ts, scroll_x=0.0, scroll_y=scroll_y, target=self._target(target_ref)
+        )
 
 
 def parse_episode(path: Path) -> ImportedEpisode:
@@ -324,7 +357,10 @@ def parse_episode(path: Path) -> ImportedEpisode:
     content_hash = hashlib.sha256(source.key.encode() + b"\0" + raw).digest()
     base_ts = source.base_ts()
     session_id = derived_uuid7(base_ts, content_hash + b"session")
-    task = doc.get("taskName") or source.task
+    # The folder names the task (as MANIFEST.tsv does); ``taskName`` inside the file
+    # names the page, which the "-turk" variants share with their originals.
+    task = source.task
+    page = doc.get("taskName") or source.task
     instruction = doc["utterance"].strip()
     raw_reward = doc.get("rawReward")
     writer = _SessionWriter(session_id, content_hash)
@@ -348,6 +384,7 @@ def parse_episode(path: Path) -> ImportedEpisode:
         reward=reward,
         events=events,
         blobs=writer.blobs,
+        page=page,
     )
 
 

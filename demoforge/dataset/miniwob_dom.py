@@ -24,11 +24,18 @@ The 2017 dump differs from ours in these ways, each handled below:
 - it has no attributes (href, role, tabindex, label ``for``), so elements made
   interactive by script alone, and labels as accessible names, are not seen;
 - colours and the flight tasks' ``tampered`` flag have no place in the schema.
+
+Password fields are masked in the snapshot as the live recorder masks them
+(no value), so that a policy never learns to expect what it will not see; the
+values the 2017 recorder did capture are handed back beside the snapshot
+(``masked_values``) for the importer's ``input`` events, because these are
+benchmark strings printed in the instruction, not anybody's secret.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from demoforge.events import SCHEMA_VERSION, Box, Element, Target
@@ -43,19 +50,49 @@ INTERACTIVE_TAGS = frozenset(
 )
 SVG_SHAPES = frozenset("circle rect ellipse polygon polyline path line text".split())
 INPUT_ROLES = {
-    "button": "button", "submit": "button", "reset": "button", "image": "button",
-    "checkbox": "checkbox", "radio": "radio", "range": "slider", "number": "spinbutton",
-    "search": "searchbox", "email": "textbox", "tel": "textbox", "text": "textbox",
-    "url": "textbox", "password": "textbox",
+    "button": "button",
+    "submit": "button",
+    "reset": "button",
+    "image": "button",
+    "checkbox": "checkbox",
+    "radio": "radio",
+    "range": "slider",
+    "number": "spinbutton",
+    "search": "searchbox",
+    "email": "textbox",
+    "tel": "textbox",
+    "text": "textbox",
+    "url": "textbox",
+    "password": "textbox",
 }
 TAG_ROLES = {
-    "button": "button", "select": "combobox", "textarea": "textbox", "option": "option",
-    "img": "img", "h1": "heading", "h2": "heading", "h3": "heading", "h4": "heading",
-    "h5": "heading", "h6": "heading", "li": "listitem", "ul": "list", "ol": "list",
-    "table": "table", "tr": "row", "td": "cell", "th": "columnheader", "form": "form",
-    "nav": "navigation", "main": "main", "dialog": "dialog", "summary": "button",
+    "button": "button",
+    "select": "combobox",
+    "textarea": "textbox",
+    "option": "option",
+    "img": "img",
+    "h1": "heading",
+    "h2": "heading",
+    "h3": "heading",
+    "h4": "heading",
+    "h5": "heading",
+    "h6": "heading",
+    "li": "listitem",
+    "ul": "list",
+    "ol": "list",
+    "table": "table",
+    "tr": "row",
+    "td": "cell",
+    "th": "columnheader",
+    "form": "form",
+    "nav": "navigation",
+    "main": "main",
+    "dialog": "dialog",
+    "summary": "button",
 }
 NAMED_BY_TEXT = frozenset({"button", "a", "option", "summary"})
+#: The input types ``capture.snapshot.DEFAULT_MASK_SELECTORS`` masks in live snapshots.
+MASKED_INPUT_TYPES = frozenset({"password", "hidden"})
 _SELECTOR_ID = re.compile(r"^[A-Za-z][\w-]*$")
 
 
@@ -63,13 +100,23 @@ def collapse(text: str) -> str:
     return " ".join(text.split())[:MAX_TEXT]
 
 
-def snapshot_from_miniwob(dom: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
-    """``(snapshot, target_ref)``: the state's ``DomSnapshot`` as a JSON-ready dict
-    (validated by the caller once per distinct state, which is far cheaper than
-    building models for every recorded state), and the ref of the element marked
-    ``recordingTarget``, if it was kept."""
+@dataclass
+class MiniwobState:
+    """One recorded state: its ``DomSnapshot`` as a JSON-ready dict (validated by the
+    caller once per distinct state, far cheaper than models for every state), the ref
+    of the element marked ``recordingTarget`` if it was kept, and the values of the
+    masked fields, which the snapshot leaves out but the recorded session holds."""
+
+    snapshot: dict[str, Any]
+    target: int | None
+    masked_values: dict[int, str] = field(default_factory=dict)
+
+
+def snapshot_from_miniwob(dom: dict[str, Any]) -> MiniwobState:
+    """The state of one recorded DOM dump, mapped as described above."""
     elements: list[dict[str, Any]] = []
     found: dict[str, int | None] = {"focused": None, "target": None}
+    masked_values: dict[int, str] = {}
 
     def visit(node: dict[str, Any], parent: int | None, path: str) -> None:
         raw_tag, _, input_type = node["tag"].partition("_")
@@ -81,7 +128,10 @@ def snapshot_from_miniwob(dom: dict[str, Any]) -> tuple[dict[str, Any], int | No
             visible = (node.get("width") or 0) > 0 or (node.get("height") or 0) > 0
             if visible and (own or tag in INTERACTIVE_TAGS or tag in SVG_SHAPES):
                 ref = node["ref"]
-                elements.append(_element(node, tag, input_type.lower(), own, parent, path))
+                element = _element(node, tag, input_type.lower(), own, parent, path)
+                elements.append(element)
+                if element.get("masked") and isinstance(node.get("value"), str):
+                    masked_values[ref] = node["value"]
                 if node.get("focused"):
                     found["focused"] = ref
                 if node.get("recordingTarget"):
@@ -97,7 +147,7 @@ def snapshot_from_miniwob(dom: dict[str, Any]) -> tuple[dict[str, Any], int | No
         "focused": found["focused"],
         "elements": elements,
     }
-    return snapshot, found["target"]
+    return MiniwobState(snapshot, found["target"], masked_values)
 
 
 def _own_text_parts(node: dict[str, Any]) -> list[str]:
@@ -135,14 +185,21 @@ def _selector_parts(children: list[dict[str, Any]]) -> list[tuple[dict[str, Any]
 
 
 def _box(node: dict[str, Any]) -> dict[str, float]:
-    return {k: round(float(node.get(src) or 0), 2) for k, src in
-            (("x", "left"), ("y", "top"), ("width", "width"), ("height", "height"))}
+    return {
+        k: round(float(node.get(src) or 0), 2)
+        for k, src in (("x", "left"), ("y", "top"), ("width", "width"), ("height", "height"))
+    }
 
 
 def _element(
     node: dict[str, Any], tag: str, input_type: str, own: str, parent: int | None, selector: str
 ) -> dict[str, Any]:
-    element: dict[str, Any] = {"ref": node["ref"], "tag": tag, "box": _box(node), "focused": bool(node.get("focused"))}
+    element: dict[str, Any] = {
+        "ref": node["ref"],
+        "tag": tag,
+        "box": _box(node),
+        "focused": bool(node.get("focused")),
+    }
     if parent is not None:
         element["parent"] = parent
     if node.get("id"):
@@ -150,10 +207,16 @@ def _element(
     classes = collapse(node.get("classes") or "")
     if classes:
         element["classes"] = classes
-    role = INPUT_ROLES.get(input_type or "text", "textbox") if tag == "input" else TAG_ROLES.get(tag)
+    role = (
+        INPUT_ROLES.get(input_type or "text", "textbox") if tag == "input" else TAG_ROLES.get(tag)
+    )
     if role:
         element["role"] = role
     value = node.get("value")
+    if tag == "input" and input_type in MASKED_INPUT_TYPES:
+        # Masked as the live recorder masks them: no value, no text, no name.
+        element["masked"] = True
+        own, value = "", None
     if tag == "input" and input_type in ("button", "submit", "reset") and isinstance(value, str):
         name = collapse(value)
     else:

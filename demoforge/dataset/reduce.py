@@ -26,6 +26,7 @@ non-move event, or else the latest one at or before it.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -58,7 +59,20 @@ DRAG_THRESHOLD_PX = 5.0
 SYNTHETIC_CLICK_MS = 1000
 MODIFIER_KEYS = frozenset({"Shift", "Control", "Alt", "Meta", "CapsLock", "AltGraph", "Fn"})
 TEXT_INPUT_TYPES = frozenset(
-    {"text", "password", "email", "search", "tel", "url", "number", "date", "time", "datetime-local", "month", "week"}
+    {
+        "text",
+        "password",
+        "email",
+        "search",
+        "tel",
+        "url",
+        "number",
+        "date",
+        "time",
+        "datetime-local",
+        "month",
+        "week",
+    }
 )
 
 
@@ -84,14 +98,20 @@ def same_element(a: Target | None, b: Target | None) -> bool:
         return False
     if a.ref is not None and b.ref is not None:
         return a.ref == b.ref
-    return (a.selector or a.id) is not None and (a.selector, a.id, a.tag) == (b.selector, b.id, b.tag)
+    return (a.selector or a.id) is not None and (a.selector, a.id, a.tag) == (
+        b.selector,
+        b.id,
+        b.tag,
+    )
 
 
 def key_combination(event: KeyDown) -> str:
     """Playwright's spelling: ``Control+a``, ``Shift+Tab``; Shift is left out when
     the key is a character that already shows it (``A``, ``!``)."""
     mods = event.modifiers
-    parts = [name for name, on in (("Control", mods.ctrl), ("Alt", mods.alt), ("Meta", mods.meta)) if on]
+    parts = [
+        name for name, on in (("Control", mods.ctrl), ("Alt", mods.alt), ("Meta", mods.meta)) if on
+    ]
     if mods.shift and len(event.key) != 1:
         parts.append("Shift")
     return "+".join([*parts, event.key])
@@ -161,7 +181,12 @@ class _Field:
                 self.caret, self.anchor = (start if key == "ArrowLeft" else end), None
                 return
             self.anchor = None
-        target = {"ArrowLeft": self.caret - 1, "ArrowRight": self.caret + 1, "Home": 0, "End": len(self.text)}[key]
+        target = {
+            "ArrowLeft": self.caret - 1,
+            "ArrowRight": self.caret + 1,
+            "Home": 0,
+            "End": len(self.text),
+        }[key]
         self.caret = max(0, min(len(self.text), target))
 
 
@@ -197,8 +222,9 @@ class _Observations:
     def _at(exact: dict[str, str], ordered: list[tuple[int, str]], anchor: Event) -> str | None:
         if anchor.id in exact:
             return exact[anchor.id]
-        before = [blob for seq, blob in ordered if seq <= anchor.seq]
-        return before[-1] if before else None
+        # ``ordered`` is in seq order (events are added in order): the last one at or before.
+        index = bisect.bisect_right(ordered, (anchor.seq, "\uffff"))
+        return ordered[index - 1][1] if index else None
 
     def snapshot(self, anchor: Event) -> str | None:
         return self._at(self.by_action, self.latest, anchor)
@@ -233,7 +259,9 @@ class _Reducer:
             for action, anchor in self.steps
         ]
 
-    def emit(self, anchor: Event, op: str, target: Target | None, last: Event, **fields: object) -> None:
+    def emit(
+        self, anchor: Event, op: str, target: Target | None, last: Event, **fields: object
+    ) -> None:
         first = self.move_start if self.move_start is not None else anchor.seq
         self.move_start = None
         action = Action(
@@ -296,8 +324,11 @@ class _Reducer:
         (a click synthesised by the page or by assistive technology): then it is the action."""
         last = self.steps[-1][0] if self.steps else None
         echo = (
-            last is not None and last.op in ("click", "dblclick") and _close(last, click)
-            and last.ts is not None and click.ts - last.ts <= SYNTHETIC_CLICK_MS
+            last is not None
+            and last.op in ("click", "dblclick")
+            and _close(last, click)
+            and last.ts is not None
+            and click.ts - last.ts <= SYNTHETIC_CLICK_MS
         )
         if (self.awaiting_click or echo) and last is not None:
             # The click that ends a down/up, or one the page dispatched in its wake
@@ -310,7 +341,12 @@ class _Reducer:
 
     def double_click(self, event: DblClick) -> None:
         clicks = []
-        while self.steps and self.steps[-1][0].op == "click" and _close(self.steps[-1][0], event) and len(clicks) < 2:
+        while (
+            self.steps
+            and self.steps[-1][0].op == "click"
+            and _close(self.steps[-1][0], event)
+            and len(clicks) < 2
+        ):
             clicks.insert(0, self.steps.pop())
         if clicks:
             action, anchor = clicks[0]
@@ -345,19 +381,36 @@ class _Reducer:
 
     def value(self, event: Input | Change) -> None:
         target = event.target
-        if target is not None and target.tag == "select" and isinstance(event, Change) and event.value is not None:
+        if (
+            target is not None
+            and target.tag == "select"
+            and isinstance(event, Change)
+            and event.value is not None
+        ):
             self.end_typing()
-            while self.steps and self.steps[-1][0].op == "click" and same_element(self.steps[-1][0].target, target):
+            while (
+                self.steps
+                and self.steps[-1][0].op == "click"
+                and same_element(self.steps[-1][0].target, target)
+            ):
                 self.steps.pop()
             self.emit(event, "select", target, event, text=event.value)
             return
         if self.field is None and event.value is not None and self.typed_without_keys(target):
             initial = self.current_value(event)
             self.field = _Field(target, event, initial, initial, len(initial))  # type: ignore[arg-type]
-        if self.field is not None and same_element(self.field.target, target) and event.value is not None:
+        if (
+            self.field is not None
+            and same_element(self.field.target, target)
+            and event.value is not None
+        ):
             # The recorded value is the truth (it sees pastes and auto-completion);
             # keys after it go on from there.
-            self.field.text, self.field.caret, self.field.anchor = event.value, len(event.value), None
+            self.field.text, self.field.caret, self.field.anchor = (
+                event.value,
+                len(event.value),
+                None,
+            )
             self.field.last = event
 
     def typed_without_keys(self, target: Target | None) -> bool:
@@ -373,7 +426,9 @@ class _Reducer:
         field_, self.field = self.field, None
         if field_ is None or field_.text == field_.initial:
             return
-        self.emit(field_.first, "type", field_.target, field_.last or field_.first, text=field_.text)
+        self.emit(
+            field_.first, "type", field_.target, field_.last or field_.first, text=field_.text
+        )
 
     # --- scrolling ------------------------------------------------------------
 
@@ -408,7 +463,10 @@ class _Reducer:
 def _close(action: Action, event: Click | DblClick) -> bool:
     if action.x is None or action.y is None:
         return False
-    return abs(action.x - event.x) <= DRAG_THRESHOLD_PX and abs(action.y - event.y) <= DRAG_THRESHOLD_PX
+    return (
+        abs(action.x - event.x) <= DRAG_THRESHOLD_PX
+        and abs(action.y - event.y) <= DRAG_THRESHOLD_PX
+    )
 
 
 def _scroll_key(target: Target | None) -> str:
@@ -425,7 +483,9 @@ def _same_scroll_target(a: Wheel | Scroll, b: Wheel | Scroll) -> bool:
     return _scroll_key(a.target) == _scroll_key(b.target)
 
 
-def reduce_events(events: Iterable[Event], snapshots: Mapping[str, DomSnapshot] | None = None) -> list[Step]:
+def reduce_events(
+    events: Iterable[Event], snapshots: Mapping[str, DomSnapshot] | None = None
+) -> list[Step]:
     """A session's (or an episode's) events, in ``seq`` order, as actions paired with
     observations. ``snapshots`` (blob name → ``DomSnapshot``) lets typing start from the
     field's current text; without it fields are taken to start empty."""

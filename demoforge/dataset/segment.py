@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from urllib.parse import urlsplit
 
 from demoforge.events import Event, Navigation, PointerMove, TaskEnd, TaskStart
@@ -25,7 +26,19 @@ from demoforge.events import Event, Navigation, PointerMove, TaskEnd, TaskStart
 IDLE_GAP_MS = 120_000
 
 #: Event types that are a person's input, for measuring idle gaps.
-INPUT_TYPES = frozenset({"pointer_down", "pointer_up", "click", "dblclick", "wheel", "key_down", "key_up", "input", "change"})
+INPUT_TYPES = frozenset(
+    {
+        "pointer_down",
+        "pointer_up",
+        "click",
+        "dblclick",
+        "wheel",
+        "key_down",
+        "key_up",
+        "input",
+        "change",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -113,5 +126,5 @@ def _by_navigation_and_idle(events: Sequence[Event], idle_gap_ms: int) -> list[E
     bounds.append(len(events))
     return [
         Episode(session_id=session_id, index=n, start_seq=events[a].seq, end_seq=events[b - 1].seq)
-        for n, (a, b) in enumerate(zip(bounds, bounds[1:]))
+        for n, (a, b) in enumerate(pairwise(bounds))
     ]

@@ -87,6 +87,8 @@ class TextEncoder:
         """Unit-length sentence embeddings, ``(len(texts), 384)``."""
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:
+            # Element strings are short; a 48-piece window cuts the cost of the rare long text.
+            self.model.max_seq_length = 48
             vecs = self.model.encode(
                 missing, batch_size=256, normalize_embeddings=True, convert_to_numpy=True
             )
@@ -113,6 +115,7 @@ class TextEncoder:
         missing = list(dict.fromkeys(t for t in texts if t not in self._tokens))
         for i in range(0, len(missing), 64):
             chunk = missing[i : i + 64]
+            self.model.max_seq_length = MAX_TOKENS + 2
             embs = self.model.encode(chunk, batch_size=64, output_value="token_embeddings", convert_to_numpy=False)
             for text, emb in zip(chunk, embs):
                 # all-MiniLM-L6-v2's sentence vector is the normalised mean of these same

@@ -82,7 +82,7 @@ class ContributorDPSGD:
         self.accountant = RDPAccountant()
         self.rng = random.Random(seed)
 
-    def epoch(self, optim: torch.optim.Optimizer, encoder: TextEncoder, lr_scale: float = 1.0) -> Iterator[float]:
+    def epoch(self, optim: torch.optim.Optimizer, encoder: TextEncoder) -> Iterator[float]:
         """One epoch of noisy steps; yields each step's mean training loss."""
         params = [p for p in self.model.parameters() if p.requires_grad]
         expected = self.sample_rate * len(self.groups)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +31,7 @@ import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from demoforge.dataset.actions import OPS, Action, Example
-from demoforge.learn.checkpoint import MODEL_FILE, load_policy, save_policy
+from demoforge.learn.checkpoint import MODEL_FILE, save_policy
 from demoforge.learn.features import StepFeatures, TextEncoder, featurize, span_label, text_encoder, texts_of
 from demoforge.learn.model import IGNORE, Policy, PolicyConfig, collate
 
@@ -61,17 +61,33 @@ def progress() -> Progress:
     )
 
 
-def read_examples(dataset_dir: Path) -> list[Example]:
-    """Every example of the dataset's Parquet files, in a stable order."""
+def dataset_files(dataset_dir: Path) -> list[Path]:
     files = sorted(Path(dataset_dir).rglob("*.parquet"))
     if not files:
         raise FileNotFoundError(f"no Parquet files under {dataset_dir}: build a dataset first")
-    examples = []
-    for f in files:
-        for row in pq.read_table(f).to_pylist():
-            examples.append(Example.from_row(row))
-    examples.sort(key=lambda e: (e.episode_id, e.step))
-    return examples
+    return files
+
+
+def usable_rows(dataset_dir: Path) -> Iterator[dict]:
+    """The dataset's rows one by one, without failed demonstrations (cloning a mistake
+    teaches the mistake). Read in small batches: a whole dataset of parsed DOM
+    snapshots would not fit in memory."""
+    for f in dataset_files(dataset_dir):
+        for batch in pq.ParquetFile(f).iter_batches(batch_size=256):
+            for row in batch.to_pylist():
+                if row["outcome"] != "failure":
+                    yield row
+
+
+def press_keys(dataset_dir: Path) -> list[str]:
+    """The keys pressed anywhere in the dataset: the policy's key choices."""
+    keys = {"Enter"}
+    for f in dataset_files(dataset_dir):
+        table = pq.read_table(f, columns=["op", "action"])
+        for op, action in zip(table["op"].to_pylist(), table["action"].to_pylist()):
+            if op == "press":
+                keys.add(Action.model_validate_json(action).key or "Enter")
+    return sorted(keys)
 
 
 def target_index(example: Example, features: StepFeatures) -> int | None:
@@ -111,39 +127,92 @@ def without_echoes(history: list[Action]) -> list[Action]:
     return [a for i, a in enumerate(history) if not is_echo(a, history[i - 1] if i else None)]
 
 
-def make_samples(
-    examples: Iterable[Example], keys: list[str], encoder: TextEncoder, show: bool = True
-) -> tuple[list[Sample], int]:
-    """Featurize examples; returns the samples and how many were left out (no target)."""
-    examples = list(examples)
-    samples, skipped = [], 0
-    with progress() as bar:
-        task = bar.add_task("embedding texts", total=None, info="", visible=show)
+def sample_of(ex: Example, keys: list[str], encoder: TextEncoder) -> Sample | None:
+    """The featurized example with its labels, or None when it cannot be learned from."""
+    if is_echo(ex.action, ex.history[-1] if ex.history else None):
+        return None
+    feats = featurize(ex.instruction, ex.observation, without_echoes(ex.history), encoder)
+    target = target_index(ex, feats)
+    if target is None:
+        return None
+    a = ex.action
+    key = keys.index(a.key) if a.op == "press" and a.key in keys else IGNORE
+    span = None
+    if a.op in ("type", "select") and a.text and not a.masked:
+        span = span_label(ex.instruction, feats.offsets, a.text)
+    start, end = span if span else (IGNORE, IGNORE)
+    return Sample(feats, (target, OPS.index(a.op), key, start, end), ex.contributor, ex.split, ex.task or "")
+
+
+def load_samples(
+    dataset_dir: Path,
+    keys: list[str],
+    encoder: TextEncoder,
+    all_splits: bool,
+    show: bool = True,
+    chunk: int = 512,
+    max_per_task: int | None = None,
+) -> tuple[list[Sample], list[Sample], int]:
+    """(training samples, held-out validation samples, examples left out).
+
+    Examples are parsed and featurized a chunk at a time; each chunk's texts are
+    embedded in one batched MiniLM pass first. ``max_per_task`` keeps at most
+    that many examples of any one task (rows come in episode-id order, so a
+    capped task keeps a random set of its episodes): a few tasks with long
+    episodes would otherwise take most of the compute and of the loss.
+    """
+    total = sum(pq.ParquetFile(f).metadata.num_rows for f in dataset_files(dataset_dir))
+    train_set: list[Sample] = []
+    held: list[Sample] = []
+    skipped = 0
+
+    def process(examples: list[Example]) -> None:
+        nonlocal skipped
         encoder.prefetch_tokens(sorted({ex.instruction for ex in examples}))
         encoder.embed(sorted({t for ex in examples for t in texts_of(ex.instruction, ex.observation)}))
-        bar.update(task, total=1, completed=1)
-        task = bar.add_task("featurizing", total=len(examples), info="", visible=show)
         for ex in examples:
-            if is_echo(ex.action, ex.history[-1] if ex.history else None):
-                bar.advance(task)
-                skipped += 1
+            if not all_splits and ex.split == "test":
                 continue
-            feats = featurize(ex.instruction, ex.observation, without_echoes(ex.history), encoder)
-            bar.advance(task)
-            target = target_index(ex, feats)
-            if target is None:
+            sample = sample_of(ex, keys, encoder)
+            if sample is None:
                 skipped += 1
+            elif not all_splits and ex.split == "validation":
+                held.append(sample)
+            else:
+                train_set.append(sample)
+
+    with progress() as bar:
+        task = bar.add_task("featurizing", total=total, info="", visible=show)
+        pending: list[Example] = []
+        per_task: dict[str, int] = {}
+        for row in usable_rows(dataset_dir):
+            task_name = row.get("task") or ""
+            per_task[task_name] = per_task.get(task_name, 0) + 1
+            if max_per_task is not None and per_task[task_name] > max_per_task:
                 continue
-            a = ex.action
-            key = keys.index(a.key) if a.op == "press" and a.key in keys else IGNORE
-            span = None
-            if a.op in ("type", "select") and a.text and not a.masked:
-                span = span_label(ex.instruction, feats.offsets, a.text)
-            start, end = span if span else (IGNORE, IGNORE)
-            samples.append(
-                Sample(feats, (target, OPS.index(a.op), key, start, end), ex.contributor, ex.split, ex.task or "")
-            )
-    return samples, skipped
+            pending.append(Example.from_row(row))
+            if len(pending) == chunk:
+                process(pending)
+                bar.advance(task, len(pending))
+                pending = []
+        process(pending)
+        bar.update(task, completed=total)
+    return train_set, held, skipped
+
+
+def batches(samples: list[Sample], batch_size: int, rng: random.Random) -> Iterator[list[Sample]]:
+    """Shuffled batches of pages of similar size: a 150-element page padded into a
+    batch of 10-element pages would make every row cost as much as the largest."""
+    order = list(range(len(samples)))
+    rng.shuffle(order)
+    window = batch_size * 50
+    groups = []
+    for i in range(0, len(order), window):
+        part = sorted(order[i : i + window], key=lambda j: len(samples[j].features.refs))
+        groups += [part[k : k + batch_size] for k in range(0, len(part), batch_size)]
+    rng.shuffle(groups)
+    for group in groups:
+        yield [samples[j] for j in group]
 
 
 def seed_everything(seed: int) -> None:
@@ -185,12 +254,12 @@ def train(
     all_splits: bool = False,
     show: bool = True,
     threads: int = 1,
+    max_per_task: int | None = None,
 ) -> dict:
     """Fit a policy on ``dataset_dir`` and write it to ``out_dir``; returns the final metrics.
 
-    Failed demonstrations (``outcome == "failure"``) are left out: cloning a
-    mistake teaches the mistake. Unless ``all_splits``, the ``validation``
-    split is held out and measured after each epoch.
+    Unless ``all_splits``, the policy trains on the ``train`` split and the
+    ``validation`` split is held out and measured after each epoch.
     """
     out_dir = Path(out_dir)
     ckpt_path = out_dir / CHECKPOINT_FILE
@@ -200,15 +269,13 @@ def train(
     torch.set_num_threads(threads)
     seed_everything(seed)
     started = time.time()
-    examples = [e for e in read_examples(dataset_dir) if e.outcome != "failure"]
-    train_ex = [e for e in examples if all_splits or e.split == "train"]
-    held_ex = [] if all_splits else [e for e in examples if e.split == "validation"]
-    if not train_ex:
-        raise ValueError(f"{dataset_dir} has no usable training examples")
-    keys = sorted({e.action.key for e in train_ex if e.action.op == "press" and e.action.key} | {"Enter"})
+    keys = press_keys(dataset_dir)
     encoder = text_encoder()
-    train_samples, skipped = make_samples(train_ex, keys, encoder, show)
-    held_samples, _ = make_samples(held_ex, keys, encoder, show)
+    train_samples, held_samples, skipped = load_samples(
+        dataset_dir, keys, encoder, all_splits, show, max_per_task=max_per_task
+    )
+    if not train_samples:
+        raise ValueError(f"{dataset_dir} has no usable training examples")
 
     cfg = PolicyConfig(keys=keys)
     policy = Policy(cfg)
@@ -241,14 +308,11 @@ def train(
             policy.train()
             losses = []
             if dp:
-                for loss in dp.epoch(optim, encoder, lr_scale=1.0):
+                for loss in dp.epoch(optim, encoder):
                     losses.append(loss)
                     bar.update(task, advance=1, info=f"epoch {epoch + 1} loss {np.mean(losses[-50:]):.3f}")
             else:
-                order = list(range(len(train_samples)))
-                rng.shuffle(order)
-                for i in range(0, len(order), batch_size):
-                    chunk = [train_samples[j] for j in order[i : i + batch_size]]
+                for chunk in batches(train_samples, batch_size, rng):
                     batch = collate([s.features for s in chunk], encoder, [s.label for s in chunk])
                     loss = policy(batch).mean()
                     optim.zero_grad(set_to_none=True)
@@ -258,7 +322,7 @@ def train(
                     losses.append(loss.item())
                     bar.update(task, advance=1, info=f"epoch {epoch + 1} loss {np.mean(losses[-50:]):.3f}")
             metrics = {"epoch": epoch + 1, "train_loss": float(np.mean(losses)) if losses else float("nan")}
-            metrics.update({f"train_{k}": v for k, v in accuracy(policy, train_samples[:2000], encoder).items()})
+            metrics.update({f"train_{k}": v for k, v in accuracy(policy, train_samples[:: max(1, len(train_samples) // 2000)], encoder).items()})
             if held_samples:
                 metrics.update({f"validation_{k}": v for k, v in accuracy(policy, held_samples, encoder).items()})
             if dp:
@@ -287,6 +351,7 @@ def train(
         "contributors": len({s.contributor for s in train_samples}),
         "tasks": sorted({s.task for s in train_samples if s.task}),
         "epochs": epochs,
+        "max_per_task": max_per_task,
         "seed": seed,
         "batch_size": batch_size,
         "lr": lr,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -66,18 +67,12 @@ def consent_grant(
 
     Example: demoforge consent grant      (shows the notice, asks yes/no)
     """
-    from demoforge.privacy.keys import sealer_for
-
     with _registry(db) as (store, registry, _):
         version, text = registry.notice()
         typer.echo(f"Notice version {version}\n\n{text}")
         if not yes and not typer.confirm("Do you consent to being recorded as described above?", default=False):
             raise _fail("No consent given; nothing will be recorded.")
-        contributor = store.local_contributor()
-        registry.grant(contributor, version)
-        keys = sealer_for(db)
-        keys.ensure_key(contributor)
-        keys.engine.dispose()
+        registry.grant(store.local_contributor(), version)
     typer.echo("Consent given. `demoforge consent pause` or `revoke` stops recording at any time.")
 
 
@@ -115,6 +110,87 @@ def consent_revoke(db: str | None = DB_OPTION) -> None:
     Example: demoforge consent revoke
     """
     _change("revoke", db)
+
+
+@consent_app.command("export")
+def consent_export(
+    out: Path = typer.Option(Path("demoforge-export.zip"), "--out", help="The zip to write."),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Download everything kept about you: consent, sessions, events, media, audit entries.
+
+    Example: demoforge consent export --out my-data.zip
+    """
+    from demoforge.privacy.rights import export_person
+
+    with _registry(db) as (store, registry, audit):
+        export_person(store, registry, audit, store.local_contributor(), out)
+    typer.echo(f"Wrote {out}")
+
+
+@consent_app.command("erase")
+def consent_erase(
+    yes: bool = typer.Option(False, "--yes", help="Erase without the question."),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Erase all your data: your key is destroyed, sessions and media deleted, datasets rebuilt without them.
+
+    Example: demoforge consent erase --yes
+    """
+    from demoforge import config
+    from demoforge.privacy.derived import rebuild_without
+    from demoforge.privacy.erasure import erase_contributor
+
+    if not yes and not typer.confirm("Erase all your recordings for good?", default=False):
+        raise _fail("Nothing erased.")
+    with _registry(db) as (store, _, audit):
+        erased = erase_contributor(store, audit, store.local_contributor(), actor="self")
+        rebuilt = rebuild_without(store, db or config.default_db_url(), set(erased.session_ids), [config.home()])
+    typer.echo(f"Erased {len(erased.session_ids)} session(s) and {erased.blobs} media file(s); rebuilt {len(rebuilt)} dataset(s).")
+
+
+@admin_app.command("retention")
+def admin_retention(
+    max_age_days: float | None = typer.Option(None, "--max-age-days", help="Delete sessions older than this."),
+    max_bytes: int | None = typer.Option(None, "--max-bytes", help="Then delete the oldest until the store is this small."),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Enforce the retention caps (run it from cron or a systemd timer).
+
+    Example: demoforge admin retention --max-age-days 90 --max-bytes 10000000000
+    """
+    from demoforge.privacy.retention import enforce
+
+    with _registry(db) as (store, _, audit):
+        try:
+            result = enforce(store, audit, max_age_days=max_age_days, max_bytes=max_bytes)
+        except ValueError as exc:
+            raise _fail(str(exc)) from exc
+    typer.echo(
+        f"deleted {result.expired} expired and {result.over_size} over-size session(s); "
+        f"{result.bytes_before} -> {result.bytes_after} bytes"
+    )
+
+
+@admin_app.command("stats")
+def admin_stats(
+    actor: str = typer.Option(..., "--actor", help="Who reads the statistics (for the audit log)."),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Per-task session statistics, only for groups of at least 5 contributors.
+
+    Example: demoforge admin stats --actor alice
+    """
+    from demoforge.privacy.rights import TooFewContributors, session_stats, stats_json
+
+    with _registry(db) as (store, _, audit):
+        try:
+            rows, withheld = session_stats(store, audit, actor)
+        except TooFewContributors as exc:
+            raise _fail(str(exc)) from exc
+    typer.echo(stats_json(rows))
+    if withheld:
+        typer.echo(f"{withheld} task(s) withheld: fewer than 5 contributors", err=True)
 
 
 @admin_app.command("gate")

@@ -29,14 +29,15 @@ class Erased:
     blobs: int
 
 
-def erase_contributor(store: Store, keys: ContributorKeys, audit: AuditLog, contributor_id: str, actor: str) -> Erased:
-    """Shred the contributor's key, then delete their blobs and rows; returns what went."""
+def erase_contributor(store: Store, audit: AuditLog, contributor_id: str, actor: str) -> Erased:
+    """Shred the contributor's key (on an encrypted store), then delete their blobs and rows."""
     with store.engine.connect() as conn:
         if conn.scalar(select(Contributor.id).where(Contributor.id == contributor_id)) is None:
             raise LookupError(f"no contributor {contributor_id!r}")
         session_ids = list(conn.scalars(select(Session.id).where(Session.contributor_id == contributor_id)))
         blobs = conn.scalar(select(func.count()).select_from(Blob).where(Blob.contributor_id == contributor_id)) or 0
-    keys.destroy(contributor_id)
+    if isinstance(store.sealer, ContributorKeys):
+        store.sealer.destroy(contributor_id)
     shutil.rmtree(store.blob_files.root / contributor_id, ignore_errors=True)
     with writing(store.engine) as conn:
         conn.execute(delete(Contributor).where(Contributor.id == contributor_id))

@@ -29,13 +29,13 @@ from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Connection, Engine, Insert, Table, delete, event, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from demoforge import config
 from demoforge.privacy.models import ContributorKey
-from demoforge.store.engine import make_engine, writing
-from demoforge.store.migrate import upgrade_to_head
-from demoforge.store.models import utcnow
+from demoforge.store.engine import writing
+from demoforge.store.models import Contributor, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -128,11 +128,14 @@ def _create_private(path: Path, data: bytes) -> None:
 class ContributorKeys:
     """The store's ``Sealer``: AES-256-GCM under each contributor's own data key.
 
-    A data key is made on the contributor's first seal. Unwrapped keys are
-    cached in memory for speed; ``destroy`` drops both the row and the cache
-    entry. Sealed bytes are ``0x01 | nonce | ciphertext+tag`` with the
-    contributor id as associated data, so one contributor's ciphertext
-    pasted into another's row fails to open instead of decrypting.
+    A contributor's data key is born with them: a listener on the engine adds
+    the wrapped key in the same transaction that inserts the ``contributors``
+    row, so no key is ever made inside (and blocked by) another write
+    transaction. Contributors from before encryption get theirs on first seal.
+    Unwrapped keys are cached in memory; ``destroy`` drops row and cache entry.
+    Sealed bytes are ``0x01 | nonce | ciphertext+tag`` with the contributor id
+    as associated data, so one contributor's ciphertext pasted into another's
+    row fails to open instead of decrypting.
     """
 
     def __init__(self, engine: Engine, kms: Kms) -> None:
@@ -140,6 +143,7 @@ class ContributorKeys:
         self.kms = kms
         self._cache: dict[str, AESGCM] = {}
         self._lock = threading.Lock()
+        event.listen(engine, "after_execute", self._keys_for_new_contributors)
 
     def seal(self, contributor_id: str, data: bytes) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
@@ -159,14 +163,6 @@ class ContributorKeys:
         except InvalidTag as exc:
             raise ValueError(f"sealed data of {contributor_id!r} failed authentication") from exc
 
-    def ensure_key(self, contributor_id: str) -> None:
-        """Make the contributor's data key now, outside any store transaction.
-
-        Called when consent is granted: a key created lazily inside the
-        store's own write transaction would wait on SQLite's write lock.
-        """
-        self._aead(contributor_id, create=True)
-
     def destroy(self, contributor_id: str) -> bool:
         """Delete the contributor's wrapped key; returns whether there was one."""
         with self._lock:
@@ -175,46 +171,59 @@ class ContributorKeys:
             deleted = conn.execute(delete(ContributorKey).where(ContributorKey.contributor_id == contributor_id))
         return deleted.rowcount > 0
 
+    def _new_key_row(self, contributor_id: str) -> dict[str, object]:
+        return {
+            "contributor_id": contributor_id,
+            "wrapped_key": self.kms.wrap(AESGCM.generate_key(bit_length=256), contributor_id),
+            "kek_id": self.kms.key_id,
+            "created_at": utcnow(),
+        }
+
+    def _keys_for_new_contributors(self, conn: Connection, statement: object, multiparams: object, params: object, *_: object) -> None:
+        """After an INSERT into ``contributors``, insert their wrapped keys on the same connection."""
+        if not (isinstance(statement, Insert) and statement.table.name == "contributors"):
+            return
+        rows = multiparams if isinstance(multiparams, list) and multiparams else [statement.compile().params]
+        ids = [row["id"] for row in rows if isinstance(row, dict) and row.get("id")]
+        if ids:
+            conn.execute(_insert_ignore(conn, ContributorKey.__table__), [self._new_key_row(i) for i in ids])
+
     def _aead(self, contributor_id: str, *, create: bool) -> AESGCM:
         with self._lock:
             cached = self._cache.get(contributor_id)
         if cached is not None:
             return cached
-        with writing(self.engine, _KEY_LOCK) as conn:
+        with self.engine.connect() as conn:
             row = conn.execute(
                 select(ContributorKey.wrapped_key, ContributorKey.kek_id).where(
                     ContributorKey.contributor_id == contributor_id
                 )
             ).first()
-            if row is None:
-                if not create:
-                    raise KeyErased(f"no data key for contributor {contributor_id!r}: erased or never created")
-                data_key = AESGCM.generate_key(bit_length=256)
-                conn.execute(
-                    ContributorKey.__table__.insert().values(
-                        contributor_id=contributor_id,
-                        wrapped_key=self.kms.wrap(data_key, contributor_id),
-                        kek_id=self.kms.key_id,
-                        created_at=utcnow(),
-                    )
-                )
-            else:
-                if row.kek_id != self.kms.key_id:
-                    raise ValueError(f"the data key of {contributor_id!r} was wrapped by {row.kek_id}, not {self.kms.key_id}")
-                data_key = self.kms.unwrap(row.wrapped_key, contributor_id)
-        aead = AESGCM(data_key)
+            known = row is not None or conn.scalar(select(Contributor.id).where(Contributor.id == contributor_id)) is not None
+        if row is None:
+            if not create:
+                raise KeyErased(f"no data key for contributor {contributor_id!r}: erased or never created")
+            if not known:
+                # No contributor, no key: the store refuses the batch anyway; were it
+                # stored, it would be sealed under a key that exists nowhere.
+                return AESGCM(AESGCM.generate_key(bit_length=256))
+            with writing(self.engine, _KEY_LOCK) as conn:
+                conn.execute(_insert_ignore(conn, ContributorKey.__table__), [self._new_key_row(contributor_id)])
+            return self._aead(contributor_id, create=False)
+        if row.kek_id != self.kms.key_id:
+            raise ValueError(f"the data key of {contributor_id!r} was wrapped by {row.kek_id}, not {self.kms.key_id}")
+        aead = AESGCM(self.kms.unwrap(row.wrapped_key, contributor_id))
         with self._lock:
             self._cache[contributor_id] = aead
         return aead
 
 
-def sealer_for(db_url: str | None = None) -> ContributorKeys:
-    """Per-contributor encryption for the store at ``db_url`` (default: the embedded one).
+def _insert_ignore(conn: Connection, table: Table) -> Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING``: two processes may race to make the same key."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
 
-    Pass it to ``Store.open``. Its key table is in that same database, reached
-    through an engine of its own, so keys are made outside the store's write
-    transactions (on SQLite a nested writer would wait on its own lock).
-    """
-    engine = make_engine(db_url or config.default_db_url())
-    upgrade_to_head(engine)
+
+def default_sealer(engine: Engine) -> ContributorKeys:
+    """Per-contributor encryption under the master key from the environment or ``$DEMOFORGE_HOME``."""
     return ContributorKeys(engine, LocalKms(master_key_from_env_or_home()))

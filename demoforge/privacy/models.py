@@ -1,4 +1,4 @@
-"""The privacy tables: data keys, consent, the deployment gate, allowlist, audit log, identities.
+"""The privacy tables: data keys, consent, gate, allowlist, audit log, identities, portal accounts.
 
 They live in the store's metadata (``demoforge.store.models.Base``) so that
 one Alembic history and one drift check cover the whole schema; their
@@ -110,4 +110,16 @@ class Identity(Base):
 
     contributor_id: Mapped[str] = _contributor_fk(primary_key=True)
     identity: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PortalAccount(Base):
+    """A local portal sign-in: an argon2 hash, a role, and (for people) their contributor id."""
+
+    __tablename__ = "portal_accounts"
+
+    username: Mapped[str] = mapped_column(String(128), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), doc="person or admin")
+    contributor_id: Mapped[str | None] = _contributor_fk(nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,10 +1,9 @@
 """The one place where stored bytes are sealed and opened.
 
 Every event payload and every blob goes through a ``Sealer`` on its way to
-disk and back, keyed by the contributor it belongs to. The default,
-``Plaintext``, changes nothing; per-contributor encryption
-(``demoforge.privacy.keys.sealer_for``) is passed to ``Store.open`` by
-every command that stores people's recordings. Sealing is keyed by
+disk and back, keyed by the contributor it belongs to. ``Store.open``'s
+default is per-contributor AES-GCM (``demoforge.privacy.keys``);
+``Plaintext`` changes nothing, for tests that look at bytes as stored. Sealing is keyed by
 contributor so that dropping one contributor's key makes exactly their data
 unreadable (crypto-erasure).
 """

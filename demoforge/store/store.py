@@ -26,7 +26,7 @@ from demoforge.store.blobs import BlobError, BlobFiles, sha256_hex
 from demoforge.store.engine import make_engine, writing
 from demoforge.store.migrate import upgrade_to_head
 from demoforge.store.models import Blob, Contributor, Device, EventRow, Session, utcnow
-from demoforge.store.sealing import Plaintext, Sealer
+from demoforge.store.sealing import Sealer
 
 #: ``session_meta`` keys that fill a sessions column; any other key goes into ``meta``.
 SESSION_COLUMNS = ("source", "task", "instruction", "outcome", "reward")
@@ -118,7 +118,12 @@ class Store:
         """
         engine = make_engine(url or config.default_db_url())
         upgrade_to_head(engine)
-        return cls(engine, blobs_dir or config.blobs_dir(), sealer or Plaintext())
+        if sealer is None:
+            # Encrypted at rest by default: each contributor's data under their own key.
+            from demoforge.privacy.keys import default_sealer
+
+            sealer = default_sealer(engine)
+        return cls(engine, blobs_dir or config.blobs_dir(), sealer)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -26,6 +26,7 @@ def test_record_with_actor_into_embedded_store(site, demoforge_home, tmp_path):
 
     actor = tmp_path / "actor.py"
     actor.write_text(ACTOR)
+    assert CliRunner().invoke(app, ["consent", "grant", "--yes"]).exit_code == 0  # recording needs consent
     result = CliRunner().invoke(
         app, ["record", f"{site}/second.html", "--actor", str(actor), "--headless"]
     )
@@ -61,3 +62,20 @@ def test_actor_file_without_act_is_refused(tmp_path: Path):
     path.write_text("def run(page):\n    pass\n")
     with pytest.raises(ValueError, match=r"act\(page\)"):
         load_actor(path)
+
+
+@pytest.mark.browser
+def test_full_spool_stops_recording_without_gaps(site, tmp_path):
+    from demoforge.capture.session import record
+    from demoforge.capture.spool import Spool, SpoolFull
+
+    def act(page):
+        for _ in range(20):
+            page.mouse.click(100, 53)
+            page.keyboard.type("hello")
+
+    with Spool(tmp_path / "spool.db", max_bytes=60_000) as spool:
+        with pytest.raises(SpoolFull):
+            record(f"{site}/second.html", spool, actor=act)
+        seqs = [e.seq for e in spool.pending(limit=100_000, max_bytes=1 << 30).events]
+    assert seqs and seqs == list(range(len(seqs)))

@@ -15,11 +15,13 @@ PRODUCER = Path(__file__).with_name("spool_producer.py")
 N = 3000
 
 
-def test_recorder_killed_after_spooling_loses_nothing(db_url, demoforge_home, tmp_path, collector):
+def test_recorder_killed_after_spooling_loses_nothing(
+    db_url, demoforge_home, tmp_path, collector, consenting_device
+):
     sid = str(uuid.uuid4())
     spool = tmp_path / "spool.db"
     with Store.open(db_url, blobs_dir=demoforge_home / "blobs") as store:
-        token = store.add_device(store.create_contributor())
+        token = consenting_device(store)
         collector.start()
         args = [sys.executable, str(PRODUCER), str(spool), collector.url, token, sid]
 

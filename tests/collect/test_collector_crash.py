@@ -25,12 +25,12 @@ def _wait_for(condition, timeout: float = 120.0) -> None:
 
 
 def test_collector_killed_mid_stream_loses_and_duplicates_nothing(
-    db_url, demoforge_home, tmp_path, collector, make_session
+    db_url, demoforge_home, tmp_path, collector, make_session, consenting_device
 ):
     events, blobs = make_session(N)
     sid = events[0].session_id
     with Store.open(db_url, blobs_dir=demoforge_home / "blobs") as store:
-        token = store.add_device(store.create_contributor())
+        token = consenting_device(store)
         collector.start()
         spool = Spool(tmp_path / "spool.db")
         uploader = Uploader(

@@ -26,7 +26,7 @@ def page(value: str = "") -> DomSnapshot:
 
 
 class Stream:
-    """Appends events with increasing ``seq`` and ``ts`` (10 ms apart)."""
+    """Appends events with increasing ``seq`` and, unless given, ``ts`` 10 ms after the last."""
 
     def __init__(self, session_id: str = "s1") -> None:
         self.session_id = session_id
@@ -34,7 +34,8 @@ class Stream:
 
     def add(self, kind: str, **fields: Any) -> Any:
         seq = len(self.events)
-        event = parse_event({"type": kind, "session_id": self.session_id, "seq": seq, "ts": 1000 + 10 * seq, **fields})
+        fields.setdefault("ts", (self.events[-1].ts + 10) if self.events else 1000)
+        event = parse_event({"type": kind, "session_id": self.session_id, "seq": seq, **fields})
         self.events.append(event)
         return event
 
@@ -47,7 +48,9 @@ class Stream:
         self.add("pointer_up", x=x, y=y, target=t)
         self.add("click", x=x, y=y, target=t)
 
-    def keys(self, *keys: str, target: Target = FIELD, shift: bool = False, ctrl: bool = False) -> None:
+    def keys(
+        self, *keys: str, target: Target = FIELD, shift: bool = False, ctrl: bool = False
+    ) -> None:
         """key_down/key_up for each key, with the given modifiers held."""
         mods = Modifiers(shift=shift, ctrl=ctrl).model_dump()
         for key in keys:
@@ -58,7 +61,12 @@ class Stream:
         """Keys as a person types them: Shift held (pressed and released) for capitals."""
         for char in text:
             if char.isupper():
-                self.add("key_down", key="Shift", modifiers=Modifiers(shift=True).model_dump(), target=target.model_dump())
+                self.add(
+                    "key_down",
+                    key="Shift",
+                    modifiers=Modifiers(shift=True).model_dump(),
+                    target=target.model_dump(),
+                )
                 self.keys(char, target=target, shift=True)
                 self.add("key_up", key="Shift", target=target.model_dump())
             else:

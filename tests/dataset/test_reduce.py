@@ -141,4 +141,27 @@ def test_each_action_gets_the_snapshot_named_by_its_event_else_the_latest_before
     s.add("screenshot", blob="3" * 64, action_id=s.events[1].id)
     s.keys("Enter", target=BUTTON)
     steps = reduce_events(s.events)
-    assert [(st.snapshot, st.screenshot) for st in steps] == [("2" * 64, "3" * 64), ("2" * 64, "3" * 64)]
+    assert [(st.snapshot, st.screenshot) for st in steps] == [
+        ("2" * 64, "3" * 64),
+        ("2" * 64, "3" * 64),
+    ]
+
+
+def test_text_that_appears_in_a_field_just_clicked_without_keys_is_typed_but_not_after_a_click_elsewhere() -> (
+    None
+):
+    s = Stream()
+    s.click(5, 5, target=FIELD)
+    s.add("input", value="from the menu", target=FIELD.model_dump())
+    s.click(7, 7)  # the button
+    s.add("input", value="filled by the page", target=FIELD.model_dump())
+    assert ops(s) == [("click", (5, 5)), ("type", "from the menu"), ("click", (7, 7))]
+
+
+def test_task_markers_end_a_typing_run() -> None:
+    s = Stream()
+    s.type_text("ab")
+    s.add("task_end", outcome="success")
+    s.add("task_start", instruction="next")
+    s.type_text("cd")
+    assert ops(s) == [("type", "ab"), ("type", "cd")]

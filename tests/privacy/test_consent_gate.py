@@ -17,7 +17,6 @@ from demoforge.collect.app import create_app
 from demoforge.privacy.audit import AuditLog
 from demoforge.privacy.consent import ConsentRegistry, ConsentState, NoConsent, NotAllowed, origin_of
 from demoforge.privacy.ingest import install
-from demoforge.privacy.keys import sealer_for
 from demoforge.store import Store
 from demoforge.store.models import Blob, EventRow, Session
 
@@ -28,16 +27,14 @@ CANARY_EMAIL = "canary.person@example.com"
 @pytest.fixture
 def world(db_url, demoforge_home, monkeypatch):
     monkeypatch.setenv("DEMOFORGE_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
-    keys = sealer_for(db_url)
-    with Store.open(db_url, blobs_dir=demoforge_home / "blobs", sealer=keys) as store:
+    with Store.open(db_url, blobs_dir=demoforge_home / "blobs") as store:
         app = create_app(store)
         install(app, store)
         registry = ConsentRegistry(store.engine, AuditLog(store.engine, demoforge_home / "audit.anchor"))
         contributor = store.create_contributor()
         token = store.add_device(contributor)
         with TestClient(app) as client:
-            yield store, keys, registry, contributor, token, client
-    keys.engine.dispose()
+            yield store, store.sealer, registry, contributor, token, client
 
 
 def _post(client, token, events, blobs=None):

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from demoforge.privacy.audit import AuditLog
 from demoforge.privacy.erasure import erase_contributor, erase_session
-from demoforge.privacy.keys import ContributorKeys, KeyErased, LocalKms, master_key_from_env_or_home, sealer_for
+from demoforge.privacy.keys import ContributorKeys, KeyErased, LocalKms, master_key_from_env_or_home
 from demoforge.privacy.models import AuditEntry, ContributorKey
 from demoforge.store import Store
 from demoforge.store.models import Blob, EventRow, Session
@@ -21,10 +21,9 @@ from demoforge.store.models import Blob, EventRow, Session
 @pytest.fixture
 def sealed(db_url, demoforge_home, monkeypatch):
     monkeypatch.setenv("DEMOFORGE_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
-    keys = sealer_for(db_url)
-    with Store.open(db_url, blobs_dir=demoforge_home / "blobs", sealer=keys) as store:
-        yield store, keys
-    keys.engine.dispose()
+    with Store.open(db_url, blobs_dir=demoforge_home / "blobs") as store:
+        assert isinstance(store.sealer, ContributorKeys)  # encrypted by default
+        yield store, store.sealer
 
 
 def _all_bytes(store: Store) -> bytes:
@@ -53,9 +52,6 @@ def test_each_contributor_has_their_own_key(sealed, make_session):
     store, keys = sealed
     a, b = store.create_contributor(), store.create_contributor()
     sealed_a = keys.seal(a, b"same bytes")
-    with pytest.raises(KeyErased):
-        keys.open_(b, sealed_a)  # b has no key yet
-    keys.ensure_key(b)
     with pytest.raises(ValueError):
         keys.open_(b, sealed_a)  # another person's key (and associated data) does not open it
     with store.engine.connect() as conn:
@@ -75,7 +71,7 @@ def test_erasure_shreds_the_key_and_removes_rows_and_blobs(sealed, make_session,
     with store.engine.connect() as conn:
         ciphertext = conn.scalar(select(EventRow.payload).where(EventRow.session_id == events[0].session_id).limit(1))
 
-    erased = erase_contributor(store, keys, audit, owner, actor="test")
+    erased = erase_contributor(store, audit, owner, actor="test")
 
     assert erased.session_ids == [events[0].session_id] and erased.blobs == len(blobs)
     fresh = ContributorKeys(keys.engine, keys.kms)  # no cached key either
@@ -153,3 +149,28 @@ def test_audit_verifier_detects_removed_entries(db_url, demoforge_home):
             conn.execute(AuditEntry.__table__.delete().where(AuditEntry.seq >= 3))
         verdict = audit.verify()
         assert not verdict.ok and "anchor" in verdict.problem
+
+
+def test_erasure_rebuilds_datasets_without_the_person(sealed, make_session, demoforge_home, db_url):
+    import json
+
+    from demoforge.dataset.build import build_dataset
+    from demoforge.privacy.derived import rebuild_without
+
+    store, keys = sealed
+    audit = AuditLog(store.engine, demoforge_home / "audit.anchor")
+    leaving, staying = store.create_contributor(), store.create_contributor()
+    gone, gone_blobs = make_session(12)
+    kept, kept_blobs = make_session(12)
+    store.ingest(gone, gone_blobs, contributor_id=leaving)
+    store.ingest(kept, kept_blobs, contributor_id=staying)
+    out = demoforge_home / "datasets" / "d1"
+    build_dataset(store, out, db_url=db_url, blobs_dir=store.blob_files.root)
+    assert gone[0].session_id in json.loads((out / "build.json").read_text())["sessions"]
+
+    erased = erase_contributor(store, audit, leaving, actor="test")
+    rebuilt = rebuild_without(store, db_url, set(erased.session_ids), [demoforge_home])
+
+    assert rebuilt == [out]
+    assert json.loads((out / "build.json").read_text())["sessions"] == [kept[0].session_id]
+    assert not (out / "STALE").exists()

@@ -1,4 +1,4 @@
-"""Privacy tables: data keys, consent and notices, deployment gate, allowlist, audit log, identities.
+"""Privacy tables: data keys, consent and notices, gate, allowlist, audit log, identities, portal accounts.
 
 Revision ID: 0002
 Revises: 0001
@@ -91,10 +91,19 @@ def upgrade() -> None:
         sa.Column("identity", sa.String(320), nullable=False),
         _ts(),
     )
+    op.create_table(
+        "portal_accounts",
+        sa.Column("username", sa.String(128), primary_key=True),
+        sa.Column("password_hash", sa.String(256), nullable=False),
+        sa.Column("role", sa.String(16), nullable=False),
+        _contributor_fk(nullable=True),
+        _ts(),
+    )
 
 
 def downgrade() -> None:
     for table in (
+        "portal_accounts",
         "identities",
         "audit_log",
         "allowed_origins",

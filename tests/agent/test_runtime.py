@@ -1,0 +1,65 @@
+"""The agent loop on a live page: a policy trained on recordings of a task does it by real input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from demoforge.agent.runtime import Agent, run_agent
+from demoforge.capture.browser import launch_browser
+from demoforge.cli import app
+from demoforge.learn.train import train
+from tests.learn.tiny_dataset import make_examples, write_dataset
+
+pytestmark = pytest.mark.browser
+
+FORM = """<!doctype html><body style="margin:0">
+<label style="position:absolute;left:5px;top:60px">Text</label>
+<input id="t" style="position:absolute;left:5px;top:75px;width:120px">
+<button id="s" style="position:absolute;left:10px;top:110px;width:60px;height:20px"
+  onclick="window.submitted = document.getElementById('t').value">Submit</button>
+</body>"""
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("agent")
+    out = root / "model"
+    train(write_dataset(root / "ds", make_examples(120)), out, epochs=4, seed=0, show=False)
+    return out
+
+
+def test_agent_fills_and_submits_a_form_it_learned(model: Path, tmp_path: Path) -> None:
+    agent = Agent(model)
+    with launch_browser() as browser:
+        page = browser.new_page()
+        page.set_content(FORM)
+        run = run_agent(
+            page, agent, 'Enter "zulu42" into the text field and press Submit.', max_steps=6,
+            done=lambda: page.evaluate("window.submitted !== undefined"),
+        )
+        assert page.evaluate("window.submitted") == "zulu42"
+    assert run.stopped == "done"
+    assert [a.op for a in run.actions] == ["click", "type", "click"]
+    assert len(run.step_ms) == 3
+
+
+def test_agent_run_command_prints_its_actions(model: Path, tmp_path: Path) -> None:
+    page = tmp_path / "form.html"
+    page.write_text(FORM)
+    result = CliRunner().invoke(
+        app,
+        ["agent", "run", "--model", str(model), "--url", page.as_uri(),
+         "--instruction", 'Enter "kilo7" into the text field and press Submit.', "--max-steps", "4"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "type" in result.output and "'kilo7'" in result.output
+
+
+def test_agent_run_without_a_model_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["agent", "run", "--model", str(tmp_path), "--url", "about:blank", "--instruction", "x"]
+    )
+    assert result.exit_code != 0 and "demoforge train" in result.output
