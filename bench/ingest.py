@@ -164,6 +164,19 @@ def pg_schema(base: str) -> Iterator[tuple[str, str]]:
             db.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+def consenting_device(store: Store) -> str:
+    """A token whose contributor consented, under a deployment gate: what the
+    collector's privacy step requires before it stores anything."""
+    from demoforge.privacy.audit import AuditLog
+    from demoforge.privacy.consent import ConsentRegistry
+
+    registry = ConsentRegistry(store.engine, AuditLog(store.engine))
+    contributor = store.create_contributor("bench-http")
+    registry.grant(contributor, registry.notice()[0])
+    registry.set_gate("ingest benchmark", "DPIA-bench", "works-agreement-bench", actor="bench")
+    return store.add_device(contributor)
+
+
 def timed(run: Callable[[], None]) -> float:
     start = time.perf_counter()
     run()
@@ -183,7 +196,7 @@ def measure(db_url: str, raw: Callable[[list[list[tuple]]], None], events: list[
         # The HTTP run stores the same events again: give them fresh ids and sessions.
         fresh = [[e.model_copy(update={"id": new_event_id(), "session_id": "h" + e.session_id[1:]}) for e in b]
                  for b in work]
-        token = store.add_device(store.create_contributor("bench-http"))
+        token = consenting_device(store)
     with collector(db_url, home / "collector.log") as url:
         via_http(url, token, fresh[:1])  # warm-up: first request, the device's data key
         seconds["http"] = timed(lambda: via_http(url, token, fresh[1:]))

@@ -75,10 +75,10 @@ def record(
     from demoforge.privacy.recording_guard import collector_guard, local_guard
 
     try:
-        if server:  # the collector checks consent and its organisation's allowlist
+        if server:  # the collector holds consent and the organisation's allowlist
             recording, delivered = record_and_upload(
                 url, actor=act, headless=headless, instruction=instruction, server=server,
-                token=token, guard=collector_guard(),
+                token=token, guard=collector_guard(server, token),
             )
         else:
             with local_guard(url) as guard:
@@ -116,11 +116,13 @@ def server(
     from demoforge.store import Store
 
     configure_logging()
+    from demoforge.collect.portal import install_portal
     from demoforge.privacy.ingest import install
 
     with Store.open(db) as store:
         collector = create_app(store)
         install(collector, store)
+        install_portal(collector, store)
         uvicorn.run(collector, host=host, port=port, log_config=None, access_log=False)
 
 

@@ -14,7 +14,7 @@ from demoforge.dataset.actions import Action
 from demoforge.events import DomSnapshot, Element
 
 #: How long the page is given to react after an action (animations, handlers).
-SETTLE_MS = 60
+SETTLE_MS = 40
 
 
 def centre(e: Element) -> tuple[float, float]:

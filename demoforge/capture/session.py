@@ -90,6 +90,7 @@ class Recording:
         self.mask_selectors = tuple(mask_selectors)
         self._next_seq = 0
         self._screenshots_in_flight = 0
+        self._messages = 0  # received from the pages, for settle()
         self.counts: dict[str, int] = {}
         #: Set when the sink refused a batch (the spool is full): recording has stopped.
         self.failure: SpoolFull | None = None
@@ -133,6 +134,7 @@ class Recording:
 
     def _on_emit(self, source: dict[str, Any], payload: str) -> None:
         """Binding callback: number the page's events, store boundary snapshot and screenshot."""
+        self._messages += 1
         try:
             data = json.loads(payload)
             first = self._reserve(len(data["events"]) + (1 if data.get("boundary") else 0))
@@ -187,19 +189,29 @@ class Recording:
                 if page.is_closed() or attempt >= attempts:
                     raise
 
-    def settle(self, page: Page) -> None:
-        """Before closing: make every frame send what it holds back, and let the
-        screenshots still being taken finish, so that closing loses nothing.
+    def settle(self, page: Page, quiet_ms: int = 100, max_rounds: int = 50) -> None:
+        """Before closing: make every frame send what it holds back, and wait until the
+        page has gone quiet (no message for ``quiet_ms``, no screenshot being taken),
+        so that closing loses nothing.
 
         A frame's messages reach Python in order, so once its ``flush()`` call has
-        answered, everything it sent before has arrived.
+        answered, everything it sent before has arrived. Events that the last action
+        causes in another process (a cross-origin frame losing focus commits its
+        value) can come a little later: hence the quiet period.
         """
-        for frame in page.frames:
-            try:
-                frame.evaluate("() => window.__demoforge && window.__demoforge.flush()")
-            except PlaywrightError:  # detached or navigating: it flushed on pagehide
-                continue
-        self.wait_for_screenshots(page)
+        for _ in range(max_rounds):
+            seen = self._messages
+            for frame in page.frames:
+                try:
+                    frame.evaluate("() => window.__demoforge && window.__demoforge.flush()")
+                except PlaywrightError:  # detached or navigating: it flushed on pagehide
+                    continue
+            self.wait_for_screenshots(page)
+            if page.is_closed():
+                return
+            page.wait_for_timeout(quiet_ms)
+            if self._messages == seen and not self._screenshots_in_flight:
+                return
 
     def wait_for_screenshots(self, page: Page) -> None:
         """Let screenshots still being taken finish."""

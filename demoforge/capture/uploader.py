@@ -53,6 +53,11 @@ class BatchRejected(Exception):
     """The collector refused the batch's content; sending it again will not help."""
 
 
+class _Split(Exception):
+    """Retry a refused batch in halves: one bad or oversized entry must not hold
+    back the rest, and only an entry refused on its own is set aside."""
+
+
 class NotAuthorized(Exception):
     """The collector does not accept this device's token."""
 
@@ -203,7 +208,7 @@ class Uploader:
             try:
                 self._send(batch)
                 limit, attempt = self.batch_events, 0
-            except BatchTooLarge:
+            except _Split:
                 limit = max(1, len(batch) // 2)
             except RetryLater as exc:
                 delay = self.backoff.delay(attempt, exc.after)
@@ -220,10 +225,9 @@ class Uploader:
     def _send(self, batch: SpoolBatch) -> None:
         try:
             self.transport.send(batch.events, batch.blobs)
-        except BatchRejected as exc:
+        except (BatchRejected, BatchTooLarge) as exc:
             if len(batch) > 1:
-                # Send halves separately so one bad event does not take the rest with it.
-                raise BatchTooLarge(str(exc)) from exc
+                raise _Split from exc
             self.spool.reject(batch.keys, str(exc))
             log.warning("entry rejected by the collector", extra={"reason": str(exc)})
             return

@@ -55,9 +55,6 @@ SCHEMA = pa.schema(
     ]
 )
 
-#: Split columns and the folder their files go to.
-SPLITTINGS = (("split", "by_contributor"), ("episode_split", "by_episode"))
-
 #: Fixed writer settings: part of what makes two builds byte-identical.
 PARQUET_OPTIONS: dict[str, Any] = {
     "compression": "zstd",
@@ -169,10 +166,11 @@ def build_dataset(
 
 
 def _write_parquet(root: Path, rows: list[dict[str, Any]]) -> None:
-    for column, folder in SPLITTINGS:
-        target = root / "data" / folder
-        target.mkdir(parents=True)
-        for split in SPLITS:
-            chosen = [r for r in rows if r[column] == split]
-            table = pa.Table.from_pylist(chosen, schema=SCHEMA)
-            pq.write_table(table, target / f"{split}.parquet", **PARQUET_OPTIONS)
+    """One file per contributor split; the episode split is a column of the same rows
+    (one copy of every example, so a reader globbing ``*.parquet`` sees each once)."""
+    target = root / "data"
+    target.mkdir(parents=True)
+    for split in SPLITS:
+        chosen = [r for r in rows if r["split"] == split]
+        table = pa.Table.from_pylist(chosen, schema=SCHEMA)
+        pq.write_table(table, target / f"{split}.parquet", **PARQUET_OPTIONS)

@@ -21,20 +21,12 @@ PLOTS = ("actions_by_op.png", "episode_length.png", "success_by_task.png")
 
 
 def _yaml_header(splits: dict[str, Counter[str]]) -> str:
-    """The configs for ``datasets``; a split without examples is left out of them
+    """The config for ``datasets``; a split without examples is left out of it
     (``datasets`` cannot read a Parquet file without row groups)."""
-    lines = ["---", "configs:"]
-    for name, column, default in (
-        ("by_contributor", "split", True),
-        ("by_episode", "episode_split", False),
-    ):
-        lines.append(f"- config_name: {name}")
-        if default:
-            lines.append("  default: true")
-        lines.append("  data_files:")
-        for split in SPLITS:
-            if splits[column][split]:
-                lines += [f"  - split: {split}", f"    path: data/{name}/{split}.parquet"]
+    lines = ["---", "configs:", "- config_name: default", "  data_files:"]
+    for split in SPLITS:
+        if splits["split"][split]:
+            lines += [f"  - split: {split}", f"    path: data/{split}.parquet"]
     lines.append("---")
     return "\n".join(lines)
 
@@ -78,7 +70,8 @@ def write_card(
         "# demoforge dataset",
         "Examples of (instruction, observation, history of previous actions, next action) "
         "reduced from recorded sessions. Format and loading: docs/dataset.md in the demoforge repository.",
-        '```python\nimport datasets\nds = datasets.load_dataset(DIR)  # or datasets.load_dataset(DIR, "by_episode")\n```',
+        "```python\nimport datasets\nds = datasets.load_dataset(DIR)  # splits by contributor\n"
+        'train = ds["train"].filter(lambda r: r["episode_split"] == "train")  # or by episode\n```',
         "## Summary",
         _table(
             ("", "count"),

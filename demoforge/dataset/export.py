@@ -55,9 +55,9 @@ PX_PER_WHEEL_CLICK = 100
 
 def read_examples(dataset: Path) -> Iterator[Example]:
     """Every example of a built dataset, train then validation then test, in file order."""
-    folder = dataset / "data" / "by_contributor"
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{dataset} is not a built dataset (no data/by_contributor folder)")
+    folder = dataset / "data"
+    if not (folder / "train.parquet").is_file():
+        raise FileNotFoundError(f"{dataset} is not a built dataset (no data/train.parquet)")
     for split in SPLITS:
         for row in pq.read_table(folder / f"{split}.parquet").to_pylist():
             yield Example.from_row(row)

@@ -91,6 +91,7 @@ TAG_ROLES = {
     "summary": "button",
 }
 NAMED_BY_TEXT = frozenset({"button", "a", "option", "summary"})
+LABELLED_TAGS = frozenset({"input", "select", "textarea", "button"})
 #: The input types ``capture.snapshot.DEFAULT_MASK_SELECTORS`` masks in live snapshots.
 MASKED_INPUT_TYPES = frozenset({"password", "hidden"})
 _SELECTOR_ID = re.compile(r"^[A-Za-z][\w-]*$")
@@ -118,7 +119,7 @@ def snapshot_from_miniwob(dom: dict[str, Any]) -> MiniwobState:
     found: dict[str, int | None] = {"focused": None, "target": None}
     masked_values: dict[int, str] = {}
 
-    def visit(node: dict[str, Any], parent: int | None, path: str) -> None:
+    def visit(node: dict[str, Any], parent: int | None, path: str, label: str) -> None:
         raw_tag, _, input_type = node["tag"].partition("_")
         tag = raw_tag.lower()
         children = [c for c in node.get("children") or [] if c["tag"] != TEXT_NODE_TAG]
@@ -128,7 +129,7 @@ def snapshot_from_miniwob(dom: dict[str, Any]) -> MiniwobState:
             visible = (node.get("width") or 0) > 0 or (node.get("height") or 0) > 0
             if visible and (own or tag in INTERACTIVE_TAGS or tag in SVG_SHAPES):
                 ref = node["ref"]
-                element = _element(node, tag, input_type.lower(), own, parent, path)
+                element = _element(node, tag, input_type.lower(), own, parent, path, label)
                 elements.append(element)
                 if element.get("masked") and isinstance(node.get("value"), str):
                     masked_values[ref] = node["value"]
@@ -136,11 +137,13 @@ def snapshot_from_miniwob(dom: dict[str, Any]) -> MiniwobState:
                     found["focused"] = ref
                 if node.get("recordingTarget"):
                     found["target"] = ref
+        if tag == "label":  # a field inside a <label> is named by the label's text
+            label = collapse(_all_text(node))
         for child, part in _selector_parts(children):
             child_path = part if part.startswith("#") else f"{path} > {part}"
-            visit(child, ref, child_path)
+            visit(child, ref, child_path, label)
 
-    visit(dom, None, "html > body")
+    visit(dom, None, "html > body", "")
     snapshot = {
         "schema_version": SCHEMA_VERSION,
         "viewport": _box(dom),
@@ -192,7 +195,13 @@ def _box(node: dict[str, Any]) -> dict[str, float]:
 
 
 def _element(
-    node: dict[str, Any], tag: str, input_type: str, own: str, parent: int | None, selector: str
+    node: dict[str, Any],
+    tag: str,
+    input_type: str,
+    own: str,
+    parent: int | None,
+    selector: str,
+    label: str,
 ) -> dict[str, Any]:
     element: dict[str, Any] = {
         "ref": node["ref"],
@@ -217,7 +226,9 @@ def _element(
         # Masked as the live recorder masks them: no value, no text, no name.
         element["masked"] = True
         own, value = "", None
-    if tag == "input" and input_type in ("button", "submit", "reset") and isinstance(value, str):
+    if tag in LABELLED_TAGS and label:
+        name = label
+    elif tag == "input" and input_type in ("button", "submit", "reset") and isinstance(value, str):
         name = collapse(value)
     else:
         name = collapse(_all_text(node)) if tag in NAMED_BY_TEXT else ""

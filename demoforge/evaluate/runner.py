@@ -18,8 +18,8 @@ from demoforge.agent.runtime import Agent, run_agent
 from demoforge.capture.browser import launch_browser
 from demoforge.evaluate.miniwob_env import MiniWoBEnv
 
-#: A generic step cap: the longest demonstrated tasks take about 15 actions.
-MAX_STEPS = 20
+#: A generic step cap: most demonstrated episodes take under 10 actions.
+MAX_STEPS = 15
 #: After the agent stops, how long the page may take to report its reward.
 GRACE_MS = 500
 

@@ -248,9 +248,7 @@ def element_features(
             min(sum(b.contains(*p) for p in all_points), 3) / 3,
         ]
         rows.append(row)
-    arr = np.asarray(rows, dtype=np.float32).reshape(len(elements), -1)
-    assert arr.shape[1] == N_ELEMENT_FEATURES or len(elements) == 0
-    return arr
+    return np.asarray(rows, dtype=np.float32).reshape(len(elements), N_ELEMENT_FEATURES)
 
 
 def token_features(

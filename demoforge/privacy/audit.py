@@ -104,7 +104,8 @@ class AuditLog:
         return Verdict(True, n)
 
     def _write_anchor(self, seq: int, digest: str) -> None:
-        tmp = self.anchor.with_suffix(".tmp")
+        self.anchor.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.anchor.with_name(f"{self.anchor.name}.{os.getpid()}.tmp")
         tmp.write_text(f"{seq} {digest}\n")
         os.replace(tmp, self.anchor)
 

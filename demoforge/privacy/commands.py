@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from demoforge.store import Store
 
 DB_OPTION = typer.Option(None, "--db", help="Database URL; default: SQLite under $DEMOFORGE_HOME.")
+EXPORT_NAME = Path("demoforge-export.zip")
 
 consent_app = typer.Typer(help="Your consent to being recorded: show, grant, pause, resume, revoke.", no_args_is_help=True)
 admin_app = typer.Typer(help="Organisation settings: the deployment gate and the allowlist.", no_args_is_help=True)
@@ -114,7 +115,7 @@ def consent_revoke(db: str | None = DB_OPTION) -> None:
 
 @consent_app.command("export")
 def consent_export(
-    out: Path = typer.Option(Path("demoforge-export.zip"), "--out", help="The zip to write."),
+    out: Path = typer.Option(EXPORT_NAME, "--out", help="The zip to write."),
     db: str | None = DB_OPTION,
 ) -> None:
     """Download everything kept about you: consent, sessions, events, media, audit entries.
@@ -191,6 +192,32 @@ def admin_stats(
     typer.echo(stats_json(rows))
     if withheld:
         typer.echo(f"{withheld} task(s) withheld: fewer than 5 contributors", err=True)
+
+
+@admin_app.command("add-user")
+def admin_add_user(
+    username: str = typer.Argument(..., help="The sign-in name."),
+    role: str = typer.Option("person", "--role", help="person (sees only their own data) or admin."),
+    contributor: str | None = typer.Option(None, "--contributor", help="The person's contributor id; default: a new one."),
+    password: str = typer.Option(..., "--password", prompt=True, hide_input=True, confirmation_prompt=True,
+                                 help="At least 12 characters; asked for when not given."),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Create a portal account (argon2-hashed password).
+
+    Example: demoforge admin add-user ada --role person
+    """
+    from demoforge.privacy.accounts import Accounts
+
+    with _registry(db) as (store, _, audit):
+        if role == "person" and contributor is None:
+            contributor = store.create_contributor()
+        try:
+            Accounts(store.engine).add(username, password, role, contributor if role == "person" else None)
+        except ValueError as exc:
+            raise _fail(str(exc)) from exc
+        audit.record("cli", "add_account", contributor, username=username, role=role)
+    typer.echo(f"account {username} ({role})" + (f", contributor {contributor}" if role == "person" else ""))
 
 
 @admin_app.command("gate")

@@ -28,8 +28,8 @@ import json
 import math
 from collections import Counter
 
-import tldextract
 import regex
+import tldextract
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,

@@ -19,9 +19,12 @@ reaches the spool, so what is refused or redacted here never touches disk:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol
+
+import httpx
 
 from demoforge.events import (
     Change,
@@ -50,39 +53,73 @@ class Sink(Protocol):
     def append(self, events: list[Event], blobs: dict[str, bytes]) -> None: ...
 
 
-class GuardedSink:
-    """A ``Sink`` that checks consent and the allowlist and redacts before passing on.
+class Permission(Protocol):
+    """Whether recording may go on now: asked before every batch."""
 
-    ``consent`` None: recording for a collector, which holds consent and the
-    organisation's allowlist and checks them on every upload; only redaction
-    happens here.
-    """
+    def recording_allowed(self) -> bool: ...
 
-    def __init__(
-        self,
-        sink: Sink,
-        consent: ConsentRegistry | None,
-        contributor_id: str | None,
-        start_url: str,
-        redactor: BatchRedactor | None = None,
-    ) -> None:
-        self.sink = sink
-        self.consent = consent
+
+class LocalConsent:
+    """The embedded default: the person's consent and this session's allowlist, in the local store."""
+
+    def __init__(self, registry: ConsentRegistry, contributor_id: str, start_url: str) -> None:
+        self.registry = registry
         self.contributor_id = contributor_id
         self.start_url = start_url
+        self._sessions: set[str] = set()
+
+    def recording_allowed(self) -> bool:
+        return self.registry.status(self.contributor_id).active
+
+    def page_allowed(self, url: str, session_id: str) -> bool:
+        """Allowlist the start URL's origin for a session on first sight, then check ``url``."""
+        if session_id not in self._sessions:
+            self.registry.allow_origin(self.start_url, actor=self.contributor_id, contributor_id=self.contributor_id, session_id=session_id)
+            self._sessions.add(session_id)
+        return self.registry.origin_allowed(url, self.contributor_id, session_id)
+
+
+class CollectorConsent:
+    """Recording for a collector: it holds consent, gate and allowlist; ask it (at most once a second)."""
+
+    RECHECK_S = 1.0
+
+    def __init__(self, server: str, token: str) -> None:
+        self.url = server.rstrip("/") + "/v1/consent"
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self._checked_at = -self.RECHECK_S
+        self._allowed = False
+
+    def recording_allowed(self) -> bool:
+        now = time.monotonic()
+        if now - self._checked_at >= self.RECHECK_S:
+            try:
+                reply = httpx.get(self.url, headers=self.headers, timeout=5)
+                self._allowed = reply.status_code == 200 and bool(reply.json().get("recording_allowed"))
+            except httpx.HTTPError:
+                self._allowed = False  # unreachable: record nothing rather than guess
+            self._checked_at = now
+        return self._allowed
+
+
+class GuardedSink:
+    """A ``Sink`` that checks permission (and, locally, the allowlist) and redacts before passing on."""
+
+    def __init__(self, sink: Sink, permission: Permission, redactor: BatchRedactor | None = None) -> None:
+        self.sink = sink
+        self.permission = permission
         self.redactor = redactor or BatchRedactor()
         self.dropped = 0
-        self._sessions: set[str] = set()
         self._frame_allowed: dict[str | None, bool] = {}
         self._held: list[Event] = []
         self._held_blobs: dict[str, bytes] = {}
         self._typing = False
 
     def append(self, events: list[Event], blobs: dict[str, bytes]) -> None:
-        if self.consent is not None and not self.consent.status(self.contributor_id).active:
+        if not self.permission.recording_allowed():
             self.dropped += len(events)
             return
-        kept = [e for e in events if self._allowed(e)] if self.consent is not None else events
+        kept = [e for e in events if self._allowed(e)]
         self.dropped += len(events) - len(kept)
         wanted = {getattr(e, "blob", None) for e in kept if isinstance(e, (DomSnapshotEvent, Screenshot))}
         self._held += kept
@@ -104,15 +141,13 @@ class GuardedSink:
         self.sink.append(events, blobs)
 
     def _allowed(self, e: Event) -> bool:
-        """Register this session's start origin on first sight; track each frame's page origin."""
-        assert self.consent is not None and self.contributor_id is not None
-        if e.session_id not in self._sessions:
-            self.consent.allow_origin(
-                self.start_url, actor=self.contributor_id, contributor_id=self.contributor_id, session_id=e.session_id
-            )
-            self._sessions.add(e.session_id)
+        """Track each frame's page origin (locally; a collector checks its own allowlist)."""
+        if not isinstance(self.permission, LocalConsent):
+            return True
         if isinstance(e, Navigation):
-            self._frame_allowed[e.frame] = self.consent.origin_allowed(e.url, self.contributor_id, e.session_id)
+            self._frame_allowed[e.frame] = self.permission.page_allowed(e.url, e.session_id)
+        elif not self._frame_allowed:
+            self.permission.page_allowed(self.permission.start_url, e.session_id)  # registers the session
         return self._frame_allowed.get(e.frame, self._frame_allowed.get(None, True))
 
 
@@ -123,15 +158,17 @@ def local_guard(start_url: str, db: str | None = None) -> Iterator[Callable[[Sin
 
     store = Store.open(db)
     try:
-        registry = ConsentRegistry(store.engine, AuditLog(store.engine))
-        contributor = store.local_contributor()
-        if not registry.status(contributor).active:
+        consent = LocalConsent(ConsentRegistry(store.engine, AuditLog(store.engine)), store.local_contributor(), start_url)
+        if not consent.recording_allowed():
             raise NoConsent("no active consent on this machine: run `demoforge consent grant` first")
-        yield lambda sink: GuardedSink(sink, registry, contributor, start_url)
+        yield lambda sink: GuardedSink(sink, consent)
     finally:
         store.close()
 
 
-def collector_guard() -> Callable[[Sink], GuardedSink]:
-    """The guard when recording for a collector: redaction only, the collector checks consent."""
-    return lambda sink: GuardedSink(sink, None, None, "")
+def collector_guard(server: str, token: str) -> Callable[[Sink], GuardedSink]:
+    """The guard when recording for a collector; refuses to start unless the collector allows recording."""
+    consent = CollectorConsent(server, token)
+    if not consent.recording_allowed():
+        raise NoConsent("the collector does not allow recording for this device: consent, or the deployment gate, is missing")
+    return lambda sink: GuardedSink(sink, consent)

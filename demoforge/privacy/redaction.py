@@ -99,7 +99,7 @@ class Redactor:
             pos += len(t) + len(_SEPARATOR)
         per_text: list[list[Finding]] = [[] for _ in texts]
         for f in self.find(joined, context):
-            for i, (s, t) in enumerate(zip(starts, texts)):
+            for i, (s, t) in enumerate(zip(starts, texts, strict=True)):
                 lo, hi = max(f.start, s), min(f.end, s + len(t))
                 if lo < hi:  # a finding that crossed a separator is cut into its pieces
                     per_text[i].append(Finding(f.entity, lo - s, hi - s, f.score))
@@ -110,7 +110,7 @@ class Redactor:
         return apply(text, findings), findings
 
     def redact_many(self, texts: Sequence[str], context: Sequence[str] = ()) -> list[str]:
-        return [apply(t, f) for t, f in zip(texts, self.find_many(texts, context))]
+        return [apply(t, f) for t, f in zip(texts, self.find_many(texts, context), strict=True)]
 
 
 #: Which kind names a union of overlapping findings: validated, specific kinds

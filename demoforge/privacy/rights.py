@@ -84,18 +84,18 @@ def session_stats(store: Store, audit: AuditLog, actor: str) -> tuple[list[TaskS
     ``TooFewContributors`` when the whole store has fewer than ``MIN_GROUP``.
     """
     query = select(
-        func.coalesce(Session.task, "(none)").label("task"),
+        Session.task,
         func.count(func.distinct(Session.contributor_id)).label("contributors"),
         func.count().label("sessions"),
         func.sum(case((Session.outcome == "success", 1), else_=0)).label("successes"),
         func.sum(Session.event_count).label("events"),
-    ).group_by(func.coalesce(Session.task, "(none)"))
+    ).group_by(Session.task)
     with store.engine.connect() as conn:
         everyone = conn.scalar(select(func.count(func.distinct(Session.contributor_id)))) or 0
         rows = conn.execute(query).all()
     if everyone < MIN_GROUP:
         raise TooFewContributors(f"statistics need at least {MIN_GROUP} contributors; this store has fewer")
-    shown = [TaskStats(r.task, r.contributors, r.sessions, int(r.successes or 0), int(r.events or 0)) for r in rows if r.contributors >= MIN_GROUP]
+    shown = [TaskStats(r.task or "(none)", r.contributors, r.sessions, int(r.successes or 0), int(r.events or 0)) for r in rows if r.contributors >= MIN_GROUP]
     audit.record(actor, "read_stats", None, tasks=len(shown), withheld=len(rows) - len(shown))
     return sorted(shown, key=lambda s: s.task), len(rows) - len(shown)
 

@@ -17,7 +17,18 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, Engine, Table, case, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    case,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from demoforge import config
@@ -86,12 +97,49 @@ def _insert(conn: Connection, table: Table) -> Any:
     return dialect.insert(table)
 
 
-def _least(column: Any, value: int) -> Any:
-    return case((column.is_(None), value), (column > value, value), else_=column)
+def _earliest(column: Any, value: Any) -> Any:
+    return case((value.is_(None), column), (column.is_(None), value), (column > value, value), else_=column)
 
 
-def _greatest(column: Any, value: int) -> Any:
-    return case((column.is_(None), value), (column < value, value), else_=column)
+def _latest(column: Any, value: Any) -> Any:
+    return case((value.is_(None), column), (column.is_(None), value), (column < value, value), else_=column)
+
+
+#: One UPDATE for every session of a batch (executemany): count, time span, and the
+#: task columns, each changed only where the batch brings a value.
+_SESSION_UPDATE = (
+    update(_sessions)
+    .where(_sessions.c.id == bindparam("b_id"))
+    .values(
+        event_count=_sessions.c.event_count + bindparam("b_count"),
+        started_at=_earliest(_sessions.c.started_at, bindparam("b_first", type_=BigInteger)),
+        ended_at=_latest(_sessions.c.ended_at, bindparam("b_last", type_=BigInteger)),
+        **{
+            k: func.coalesce(bindparam(f"b_{k}", type_=_sessions.c[k].type), _sessions.c[k])
+            for k in SESSION_COLUMNS
+        },
+    )
+)
+
+
+#: PostgreSQL takes a batch as seven arrays in one short statement: SQLAlchemy's
+#: multi-row VALUES would send (and psycopg parse) a statement with 7 placeholders per row.
+_PG_INSERT_EVENTS = text(
+    "INSERT INTO events (id, session_id, seq, ts, type, blob_sha256, payload) "
+    "SELECT * FROM unnest(CAST(:id AS varchar[]), CAST(:session_id AS varchar[]), "
+    "CAST(:seq AS integer[]), CAST(:ts AS bigint[]), CAST(:type AS varchar[]), "
+    "CAST(:blob_sha256 AS varchar[]), CAST(:payload AS bytea[])) "
+    "ON CONFLICT (id) DO NOTHING RETURNING id"
+)
+
+
+def _insert_new_events(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert the rows whose id is not stored yet; returns the ids actually inserted."""
+    if conn.dialect.name == "postgresql":
+        columns = {key: [row[key] for row in rows] for key in rows[0]}
+        return set(conn.execute(_PG_INSERT_EVENTS, columns).scalars())
+    statement = _insert(conn, _events).on_conflict_do_nothing().returning(_events.c.id)
+    return set(conn.execute(statement, rows).scalars())
 
 
 class Store:
@@ -247,11 +295,7 @@ class Store:
                 conn.execute(_insert(conn, _blobs).on_conflict_do_nothing(), blob_rows)
             if rows:
                 self._claim_sessions(conn, owner, session_ids, session_meta)
-                result = conn.execute(
-                    _insert(conn, _events).on_conflict_do_nothing().returning(_events.c.id),
-                    rows,
-                )
-                accepted = set(result.scalars())
+                accepted = _insert_new_events(conn, rows)
                 # An id repeated inside the batch counts once, as the first copy.
                 new = list({e.id: e for e in reversed(events) if e.id in accepted}.values())
                 self._update_sessions(conn, session_ids, new, session_meta or {})
@@ -307,28 +351,41 @@ class Store:
         accepted: list[Event],
         session_meta: dict[str, Any],
     ) -> None:
+        """Fold newly accepted events (and ``session_meta``) into their sessions rows,
+        with one statement executed for all sessions of the batch."""
         by_session: dict[str, list[Event]] = {sid: [] for sid in session_ids}
         for e in accepted:
             by_session[e.session_id].append(e)
         columns = {k: session_meta[k] for k in SESSION_COLUMNS if k in session_meta}
-        extra = {k: v for k, v in session_meta.items() if k not in SESSION_COLUMNS}
+        params = []
         for sid, new in by_session.items():
             if not new and not session_meta:
                 continue
-            values: dict[str, Any] = {"event_count": Session.event_count + len(new)}
-            if new:
-                values["started_at"] = _least(Session.started_at, min(e.ts for e in new))
-                values["ended_at"] = _greatest(Session.ended_at, max(e.ts for e in new))
+            values: dict[str, Any] = dict.fromkeys(SESSION_COLUMNS)
             for e in new:
                 if isinstance(e, TaskStart):
                     values.update(instruction=e.instruction, task=e.task)
                 elif isinstance(e, TaskEnd):
                     values.update(outcome=e.outcome, reward=e.reward)
             values.update(columns)
-            if extra:
+            params.append(
+                {
+                    "b_id": sid,
+                    "b_count": len(new),
+                    "b_first": min((e.ts for e in new), default=None),
+                    "b_last": max((e.ts for e in new), default=None),
+                    **{f"b_{k}": v for k, v in values.items()},
+                }
+            )
+        if params:
+            conn.execute(_SESSION_UPDATE, params)
+        extra = {k: v for k, v in session_meta.items() if k not in SESSION_COLUMNS}
+        if extra:
+            for sid in by_session:
                 meta = conn.scalar(select(Session.meta).where(Session.id == sid)) or {}
-                values["meta"] = {**meta, **extra}
-            conn.execute(update(_sessions).where(_sessions.c.id == sid).values(**values))
+                conn.execute(
+                    update(_sessions).where(_sessions.c.id == sid).values(meta={**meta, **extra})
+                )
 
     # --- blobs ----------------------------------------------------------------
 

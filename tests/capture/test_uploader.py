@@ -3,6 +3,8 @@ halves batches that are too big, sets refused entries aside, honours Retry-After
 
 from __future__ import annotations
 
+import hashlib
+import os
 import random
 import threading
 from email.utils import format_datetime
@@ -150,3 +152,16 @@ def test_backoff_grows_with_full_jitter_and_is_capped():
         assert 0 <= backoff.delay(attempt) <= min(8, 0.5 * 2**attempt)
     assert max(backoff.delay(9) for _ in range(200)) > 4  # it does reach the cap's range
     assert backoff.delay(0, server_wish=3600) == 60
+
+
+def test_an_entry_too_big_for_the_collector_is_set_aside(store, spool, make_session):
+    events, _ = make_session(6)
+    huge = os.urandom(512 << 10)  # incompressible: stays over the limit once zstd'd
+    sha = hashlib.sha256(huge).hexdigest()
+    spool.append(events[:3], {sha: huge})
+    spool.append(events[3:], {})
+    token = store.add_device(store.create_contributor())
+    limits = CollectorLimits(max_body_bytes=64 << 10)
+    assert Uploader(spool, _http(store, token, limits)).drain()
+    assert [key for key, _ in spool.rejected()] == [sha]
+    assert store.count_events() == 6

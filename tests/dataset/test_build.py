@@ -48,11 +48,9 @@ def digests(root: Path) -> dict[str, str]:
     }
 
 
-def frame(root: Path, folder: str = "by_contributor") -> pd.DataFrame:
-    return pd.concat(
-        [pd.read_parquet(root / "data" / folder / f"{s}.parquet") for s in SPLITS],
-        ignore_index=True,
-    )
+def frame(root: Path) -> pd.DataFrame:
+    parts = [pd.read_parquet(root / "data" / f"{s}.parquet") for s in SPLITS]
+    return pd.concat(parts, ignore_index=True)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +65,7 @@ def test_two_builds_are_byte_identical_and_the_ray_engine_builds_the_same(
     assert digests(again) == digests(built)
     on_ray = build(tmp_path / "ray", engine="ray")
     assert digests(on_ray) == digests(built)
-    assert len(digests(built)) == 2 * len(SPLITS) + 2 + len(PLOTS)
+    assert len(digests(built)) == len(SPLITS) + 2 + len(PLOTS)
 
 
 def test_the_dataset_loads_with_pandas_and_with_datasets(built: Path, tmp_path: Path) -> None:
@@ -84,14 +82,13 @@ def test_the_dataset_loads_with_pandas_and_with_datasets(built: Path, tmp_path: 
         "select",
     }
     files = {
-        s: str(built / "data" / "by_contributor" / f"{s}.parquet")
+        s: str(built / "data" / f"{s}.parquet")
         for s in SPLITS
         if (df["split"] == s).any()
     }
     explicit = datasets.load_dataset("parquet", data_files=files, cache_dir=str(tmp_path / "hf"))
     by_card = datasets.load_dataset(str(built), cache_dir=str(tmp_path / "hf2"))
-    by_episode = datasets.load_dataset(str(built), "by_episode", cache_dir=str(tmp_path / "hf3"))
-    for ds in (explicit, by_card, by_episode):
+    for ds in (explicit, by_card):
         assert sum(d.num_rows for d in ds.values()) == len(df)
     row = explicit["train"][0]
     example = Example.from_row(row)
@@ -108,7 +105,7 @@ def test_no_contributor_is_in_two_splits_and_each_episode_in_one(built: Path) ->
     df = frame(built)
     assert (df.groupby("contributor")["split"].nunique() == 1).all()
     assert (df.groupby("episode_id")["episode_split"].nunique() == 1).all()
-    assert len(frame(built, "by_episode")) == len(df)
+    assert set(df["episode_split"]) <= set(SPLITS)
 
 
 def test_build_json_names_the_sessions_and_the_card_counts_them(built: Path) -> None:

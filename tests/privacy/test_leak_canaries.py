@@ -4,9 +4,11 @@ A scripted person types a password, a card number, an e-mail address and an
 API key into a page that also *displays* an e-mail address, a card number
 and an API key. After recording through ``demoforge record`` (real Chromium,
 the recorder, the guard, the spool, the encrypted embedded store) and
-exporting, every byte under ``$DEMOFORGE_HOME`` is scanned: files as they
-are, every blob decrypted and decompressed, every event decrypted, and the
-export.
+exporting the session, exporting the person's data and building a dataset,
+every byte under ``$DEMOFORGE_HOME`` is scanned: files as they are (store,
+spool, blobs, logs, exports, datasets), every blob decrypted and
+decompressed, every event decrypted, the export zip's entries and the
+dataset's Parquet rows.
 """
 
 from __future__ import annotations
@@ -72,6 +74,23 @@ def _decrypted_content(home: Path) -> list[tuple[str, bytes]]:
     return out
 
 
+def _unpacked(home: Path) -> list[tuple[str, bytes]]:
+    """The export zip's entries and the dataset's Parquet rows, decompressed."""
+    import json
+    import zipfile
+
+    import pyarrow.parquet as pq
+
+    with zipfile.ZipFile(home / "mine.zip") as zf:
+        out = [(f"zip {name}", zf.read(name)) for name in zf.namelist()]
+    parquet = sorted((home / "datasets").rglob("*.parquet"))
+    assert parquet
+    for path in parquet:
+        rows = pq.read_table(path).to_pylist()
+        out.append((str(path), json.dumps(rows, default=str, ensure_ascii=False).encode()))
+    return out
+
+
 @pytest.mark.browser
 def test_canaries_appear_in_zero_bytes(demoforge_home, tmp_path, monkeypatch):
     monkeypatch.setenv("DEMOFORGE_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
@@ -84,6 +103,9 @@ def test_canaries_appear_in_zero_bytes(demoforge_home, tmp_path, monkeypatch):
     export = demoforge_home / "export.jsonl"
     result = runner.invoke(app, ["sessions", "export", "--last", "-o", str(export)])
     assert result.exit_code == 0, result.output
+    assert runner.invoke(app, ["consent", "export", "--out", str(demoforge_home / "mine.zip")]).exit_code == 0
+    result = runner.invoke(app, ["dataset", "build", "--out", str(demoforge_home / "datasets" / "d")])
+    assert result.exit_code == 0, result.output
 
     lines = export.read_text().splitlines()
     assert sum('"type":"key_down"' in line for line in lines) >= 60  # the typing was recorded
@@ -91,6 +113,7 @@ def test_canaries_appear_in_zero_bytes(demoforge_home, tmp_path, monkeypatch):
 
     content = [(str(p.relative_to(demoforge_home)), p.read_bytes()) for p in demoforge_home.rglob("*") if p.is_file()]
     content += _decrypted_content(demoforge_home)
+    content += _unpacked(demoforge_home)
     leaks = [(name, where) for name, needle in _needles().items() for where, data in content if needle in data]
     assert not leaks, leaks
     assert any(b"[EMAIL]" in data for _, data in content)  # redacted, not just dropped

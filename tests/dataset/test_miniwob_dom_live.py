@@ -1,0 +1,43 @@
+"""The imported observation of a MiniWoB++ page matches the live recorder's snapshot of it."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import miniwob
+import pytest
+
+from demoforge.capture.browser import launch_browser
+from demoforge.capture.snapshot import take
+from demoforge.dataset.miniwob_dom import snapshot_from_miniwob
+from demoforge.events import DomSnapshot
+
+pytestmark = pytest.mark.browser
+
+#: What must agree between the two for the same element.
+SHAPE = ("tag", "id", "role", "name", "input_type", "selector", "masked")
+
+
+def shape(element: object) -> tuple[object, ...]:
+    return tuple(getattr(element, f) for f in SHAPE)
+
+
+def test_login_user_page_imported_like_the_live_recorder_sees_it(demos_root: Path) -> None:
+    page_file = Path(miniwob.__file__).parent / "html" / "miniwob" / "login-user.html"
+    with launch_browser() as browser:
+        page = browser.new_page()
+        page.goto(page_file.as_uri())
+        page.evaluate("() => core.startEpisodeReal()")
+        live = take(page)
+    recorded = next(demos_root.glob("*/login-user/*.json.gz"))
+    first_state = json.loads(gzip.decompress(recorded.read_bytes()))["states"][0]["dom"]
+    imported = DomSnapshot.model_validate(snapshot_from_miniwob(first_state).snapshot)
+
+    live_area = [e for e in live.elements if e.selector and e.selector.startswith(("#form", "#username", "#password", "#subbtn"))]
+    assert [shape(e) for e in imported.elements] == [shape(e) for e in live_area]
+    assert [e.text for e in imported.elements] == [e.text for e in live_area]
+    assert [e.value for e in imported.elements] == [e.value for e in live_area]
+    password = next(e for e in imported.elements if e.id == "password")
+    assert password.masked and password.value is None
