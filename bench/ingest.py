@@ -216,7 +216,8 @@ def main() -> None:
     events = load_events(args.demos, args.events)
     console.print(
         f"{len(events)} events from {len({e.session_id for e in events})} MiniWoB++ episodes, "
-        f"batches of {args.batch}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
+        f"batches of {args.batch}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}",
+        soft_wrap=True,
     )
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="demoforge-bench-") as tmp:

@@ -27,9 +27,13 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
     by_task: dict[str, TaskResult] = {}
+    seen: set[tuple[str, str]] = set()
     for part in args.parts:
         for line in (part / "episodes.jsonl").read_text().splitlines():
             ep = EpisodeResult(**json.loads(line))
+            if (ep.task, ep.seed) in seen:  # a task that two parts both started: count it once
+                continue
+            seen.add((ep.task, ep.seed))
             by_task.setdefault(ep.task, TaskResult(ep.task)).episodes.append(ep)
     results = [by_task[t] for t in sorted(by_task)]
     summary = report.summary(results, args.suite, args.seed, args.model)

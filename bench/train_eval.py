@@ -1,7 +1,7 @@
 """Learning benchmark: full training on all demonstrations, then live evaluation on both suites.
 
     .venv/bin/python bench/train_eval.py --dataset DIR --out bench/out/run1 [--episodes 50] [--epochs 8]
-        [--suite demonstrated --suite unseen] [--skip-train]
+        [--suite demonstrated --suite unseen] [--skip-train] [--tasks T ... --part=-a]
 
 Prints the training wall time, then for each suite the per-task success
 rates with 95% Wilson intervals, the mean beside the published figures, and
@@ -33,6 +33,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--suite", action="append", choices=["demonstrated", "unseen"])
     ap.add_argument("--tasks", nargs="*", help="only these tasks (with a single --suite)")
+    ap.add_argument("--part", default="", help="suffix of the report folder, to split a suite over processes")
     ap.add_argument("--skip-train", action="store_true", help="evaluate the model already in --out/model")
     args = ap.parse_args()
     model = args.out / "model"
@@ -46,7 +47,7 @@ def main() -> None:
     for suite in args.suite or ["demonstrated", "unseen"]:
         t0 = time.time()
         report, paths = run_evaluation(model, suite, args.episodes, args.seed, tasks=args.tasks,
-                                       out_dir=args.out / suite)
+                                       out_dir=args.out / (suite + args.part))
         print(f"{suite}: {report['episodes']} episodes in {time.time() - t0:.0f} s")
         print_table(report)
         print(json.dumps({k: report[k] for k in ("suite", "mean_success", "episodes", "step_ms")}))

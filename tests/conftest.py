@@ -115,7 +115,9 @@ class CollectorProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
 
-    def start(self, timeout: float = 60.0) -> CollectorProcess:
+    def start(self, timeout: float = 300.0) -> CollectorProcess:
+        """Start and wait until it answers; the deadline is generous because the
+        privacy step's imports (Presidio) take a minute on a loaded 2-core machine."""
         import subprocess
         import sys
         import time

@@ -1,7 +1,8 @@
 // demoforge in-page recorder: one plain script, no framework, no build step.
 //
 // Defines `window.__demoforge` with:
-//   snapshot()        a simplified DOM snapshot (events.DomSnapshot as a plain object)
+//   snapshot()        a simplified DOM snapshot (events.DomSnapshot as a plain object, plus
+//                     `unreached`: the cross-origin frames it could not look into)
 //   record(config)    start recording: capture-phase listeners that hand every event to
 //                     the Python binding `__demoforgeEmit` (one JSON string per call)
 //   flush()           send the samples still held back (last pointer move, wheel, scroll)
@@ -291,6 +292,7 @@
     var topWin = registryWindow();
     var viewport = { x: 0, y: 0, width: topWin.innerWidth, height: topWin.innerHeight };
     var elements = [];
+    var unreached = [];
     var focusedRef = null;
     var state = { count: 0 };
 
@@ -336,11 +338,13 @@
       if (tag === "iframe" || tag === "frame") {
         var doc = null;
         try { doc = el.contentDocument; } catch (e) { doc = null; }
+        var path = (framePath ? framePath + "/" : "") + frameIndex(el);
         if (doc && doc.documentElement) {
           var inner = frameContentOffset(el);
-          var idx = String(frameIndex(el));
           visit(doc.documentElement, "html", ref, { x: off.x + inner.x, y: off.y + inner.y },
-                framePath ? framePath + "/" + idx : idx, deepActive(doc));
+                path, deepActive(doc));
+        } else {
+          unreached.push({ frame: path, parent: ref });  // cross-origin: Python fills it in
         }
         return;
       }
@@ -361,6 +365,7 @@
       scroll_y: window.scrollY,
       focused: focusedRef,
       elements: elements,
+      unreached: unreached,
     };
   }
 

@@ -23,8 +23,8 @@ from typing import Any, Protocol
 from playwright.sync_api import BrowserContext, Error as PlaywrightError, Page
 
 from demoforge.capture.browser import launch_browser
-from demoforge.capture.frames import place_cross_origin
-from demoforge.capture.snapshot import DEFAULT_MASK_SELECTORS, recorder_source
+from demoforge.capture.frames import fill_cross_origin, place_cross_origin
+from demoforge.capture.snapshot import DEFAULT_MASK_SELECTORS, raw_snapshot, recorder_source
 from demoforge.capture.spool import Spool, SpoolFull
 from demoforge.capture.uploader import connect
 from demoforge.events import (
@@ -140,6 +140,10 @@ class Recording:
             first = self._reserve(len(data["events"]) + (1 if data.get("boundary") else 0))
             if data.get("cross_origin_up") is not None:
                 place_cross_origin(data, source["frame"], source["page"])
+            if data.get("snapshot"):
+                fill_cross_origin(
+                    data["snapshot"], source["page"], lambda f: raw_snapshot(f, self.mask_selectors)
+                )
             events, blobs, boundary = self._parse(data, first)
         except (ValueError, KeyError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
             log.warning("ignored a malformed message from the page: %s", exc)

@@ -12,9 +12,11 @@ import json
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib.resources import files
+from typing import Any
 
 from playwright.sync_api import Frame, Page
 
+from demoforge.capture.frames import fill_cross_origin
 from demoforge.events import DomSnapshot
 
 #: Fields matching any of these are masked: their value is never read, their keys are
@@ -36,13 +38,26 @@ def recorder_source(mask_selectors: tuple[str, ...] = DEFAULT_MASK_SELECTORS) ->
     return source.replace("__DEMOFORGE_MASK__", json.dumps(list(mask_selectors)))
 
 
+def raw_snapshot(
+    target: Page | Frame, mask_selectors: Sequence[str] = DEFAULT_MASK_SELECTORS
+) -> dict[str, Any]:
+    """What ``snapshot()`` returns in one page or frame (loading the script when it is
+    missing), as a dict: a ``DomSnapshot`` plus its ``unreached`` cross-origin frames."""
+    script = recorder_source(tuple(mask_selectors))
+    return json.loads(target.evaluate(
+        "() => { if (!window.__demoforge) {\n" + script + "\n}"
+        " return JSON.stringify(window.__demoforge.snapshot()); }"
+    ))
+
+
 def take(
     page: Page | Frame, mask_selectors: Sequence[str] = DEFAULT_MASK_SELECTORS
 ) -> DomSnapshot:
-    """The page's snapshot now; loads the recorder script first when it is missing."""
-    script = recorder_source(tuple(mask_selectors))
-    raw = page.evaluate(
-        "() => { if (!window.__demoforge) {\n" + script + "\n}"
-        " return JSON.stringify(window.__demoforge.snapshot()); }"
-    )
-    return DomSnapshot.model_validate_json(raw)
+    """The page's snapshot now, cross-origin frames included; loads the recorder script
+    where it is missing."""
+    raw = raw_snapshot(page, mask_selectors)
+    if isinstance(page, Page):
+        fill_cross_origin(raw, page, lambda frame: raw_snapshot(frame, mask_selectors))
+    else:
+        raw.pop("unreached", None)
+    return DomSnapshot.model_validate(raw)

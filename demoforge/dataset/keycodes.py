@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import string
 
-_NAMED: dict[int, tuple[str, str]] = {
+_NAMED: dict[int, tuple[str, str | None]] = {
     8: ("Backspace", "Backspace"),
     9: ("Tab", "Tab"),
     13: ("Enter", "Enter"),
@@ -37,6 +37,7 @@ _NAMED: dict[int, tuple[str, str]] = {
     92: ("Meta", "MetaRight"),
     93: ("ContextMenu", "ContextMenu"),
     224: ("Meta", "MetaLeft"),
+    229: ("Process", None),  # an input method is composing: the text arrives as input
 }
 
 #: Punctuation keys: keyCode -> (unshifted, shifted, code). 59/61/173 are Firefox's codes.

@@ -14,7 +14,11 @@ A recording says what the hands did; training wants what the person meant.
   ``input``/``change`` value for the field overrides the simulation, which is
   how pasted or auto-completed text is seen;
 - other keys (Enter, Tab, Escape, shortcuts, keys outside a field) are
-  ``press`` actions with a Playwright key combination;
+  ``press`` actions with a Playwright key combination; a key held down (its
+  key_down repeating without a key_up) is one press; modifiers alone, keys the
+  browser could not name and input-method keys are no actions;
+- a pointer still down when the episode ends is a ``click`` (the page ended
+  the task on mousedown);
 - wheel and scroll events on one target merge into one ``scroll``;
 - a ``change`` on a ``<select>`` is a ``select`` action and replaces the
   clicks that opened the list.
@@ -40,6 +44,7 @@ from demoforge.events import (
     Event,
     Input,
     KeyDown,
+    KeyUp,
     Navigation,
     PointerDown,
     PointerMove,
@@ -58,6 +63,9 @@ DRAG_THRESHOLD_PX = 5.0
 #: dispatched by the page, not made by the person (ms).
 SYNTHETIC_CLICK_MS = 1000
 MODIFIER_KEYS = frozenset({"Shift", "Control", "Alt", "Meta", "CapsLock", "AltGraph", "Fn"})
+#: Keys that are no action of their own: modifiers, keys the browser could not name
+#: (hardware noise), and an input method's composition keys (its text comes as input).
+SILENT_KEYS = MODIFIER_KEYS | {"Unidentified", "Process", "Dead"}
 TEXT_INPUT_TYPES = frozenset(
     {
         "text",
@@ -245,6 +253,7 @@ class _Reducer:
         self.field: _Field | None = None
         self.down: PointerDown | None = None
         self.awaiting_click = False  # a down/up was just reduced; its click event is expected
+        self.held: set[str] = set()  # keys down now (by code): a key_down of one is a repeat
         self.move_start: int | None = None
         self.scroll_run: list[Wheel | Scroll] = []
         self.scroll_positions: dict[str, tuple[float, float]] = {}
@@ -254,6 +263,7 @@ class _Reducer:
             self.handle(event)
         self.end_typing()
         self.end_scroll()
+        self.end_press()
         return [
             Step(action, self.observed.snapshot(anchor), self.observed.screenshot(anchor))
             for action, anchor in self.steps
@@ -286,9 +296,9 @@ class _Reducer:
         if isinstance(event, (PointerDown, KeyDown)):
             self.awaiting_click = False
         if isinstance(event, (TaskStart, TaskEnd, Navigation)):
-            # An episode or page boundary: nothing typed or scrolled carries across it.
+            # An episode or page boundary: nothing typed or pressed carries across it.
             self.end_typing()
-            self.down = None
+            self.end_press()
         elif isinstance(event, PointerMove):
             if self.move_start is None:
                 self.move_start = event.seq
@@ -303,10 +313,19 @@ class _Reducer:
             self.lone_click(event)
         elif isinstance(event, KeyDown):
             self.key(event)
+        elif isinstance(event, KeyUp):
+            self.held.discard(event.code or event.key)
         elif isinstance(event, (Input, Change)):
             self.value(event)
 
     # --- pointer ------------------------------------------------------------
+
+    def end_press(self) -> None:
+        """A pointer still down when the episode ends was the press that finished the
+        task (the page reacted to mousedown and the recording stopped): a click."""
+        down, self.down = self.down, None
+        if down is not None:
+            self.emit(down, "click", down.target, down, x=down.x, y=down.y)
 
     def pointer_up(self, up: PointerUp) -> None:
         down, self.down = self.down, None
@@ -358,17 +377,25 @@ class _Reducer:
     # --- keys and values ----------------------------------------------------
 
     def key(self, event: KeyDown) -> None:
-        if event.key in MODIFIER_KEYS:
-            return
+        physical = event.code or event.key  # Shift may change the key between down and up
+        repeat = physical in self.held  # held down: the keyboard repeats it
+        self.held.add(physical)
         if self.field is not None and not same_element(self.field.target, event.target):
             self.end_typing()
         if self.field is None and is_editable(event.target):
             initial = self.current_value(event)
             self.field = _Field(event.target, event, initial, initial, len(initial))  # type: ignore[arg-type]
+        if event.key in SILENT_KEYS:
+            return
         if self.field is not None and self.field.key(event):
             return
         self.end_typing()
-        self.emit(event, "press", event.target, event, key=key_combination(event))
+        combination = key_combination(event)
+        last = self.steps[-1][0] if self.steps else None
+        if repeat and last is not None and last.op == "press" and last.key == combination:
+            self.steps[-1] = (last.model_copy(update={"last_seq": event.seq}), self.steps[-1][1])
+            return
+        self.emit(event, "press", event.target, event, key=combination)
 
     def current_value(self, event: KeyDown | Input | Change) -> str:
         """The field's text when typing into it began, from the snapshot paired with the key."""

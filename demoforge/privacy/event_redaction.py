@@ -19,21 +19,27 @@ Text reaches the store in five places, and each is redacted here:
   on their own are not recognisable. The final value's findings are
   projected onto every earlier value that shares its prefix.
 
-Screenshots are pixels and are not touched here: the recorder paints over
-masked fields before it takes them.
+Screenshots are pixels: the recorder paints over masked fields before it
+takes them, and here every element whose text or value had something
+redacted in the DOM snapshot of an action is painted over in the screenshot
+of the same action.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 
+from PIL import Image, ImageDraw
 from pydantic import ValidationError
 
 from demoforge.events import (
     MASK_CHAR,
+    Box,
     Change,
     DomSnapshot,
     DomSnapshotEvent,
@@ -42,9 +48,19 @@ from demoforge.events import (
     KeyDown,
     KeyUp,
     Navigation,
+    Screenshot,
     TaskStart,
 )
-from demoforge.privacy.redaction import Finding, Redactor, apply, default_redactor, merge_overlaps
+from demoforge.privacy.redaction import (
+    Finding,
+    Redactor,
+    apply,
+    default_redactor,
+    merge_overlaps,
+)
+
+#: How many actions' boxes are kept waiting for their screenshot.
+_REMEMBERED_ACTIONS = 4096
 
 #: Keys that end a typing run: the person moved on from the text they were typing.
 _RUN_ENDERS = {"Enter", "Tab", "Escape"}
@@ -74,14 +90,19 @@ class BatchRedactor:
 
     def __init__(self, redactor: Redactor | None = None) -> None:
         self.redactor = redactor or default_redactor()
+        # action id -> boxes to paint over; a snapshot and its screenshot may come in different batches.
+        self._boxes: OrderedDict[str, list[Box]] = OrderedDict()
+        self._boxes_lock = threading.Lock()
 
     def redact(self, events: Sequence[Event], blobs: dict[str, bytes]) -> tuple[list[Event], dict[str, bytes]]:
         out = self._typed_keys(list(events))
         out = self._growing_values(out)
         out = self._texts(out)
-        renamed, blobs = self._snapshots(blobs)
+        actions = {e.blob: e.action_id for e in out if isinstance(e, DomSnapshotEvent) and e.action_id}
+        renamed, blobs = self._snapshots(blobs, actions)
+        renamed |= self._screenshots(out, blobs)
         out = [
-            e.model_copy(update={"blob": renamed[e.blob]}) if isinstance(e, DomSnapshotEvent) and e.blob in renamed else e
+            e.model_copy(update={"blob": renamed[e.blob]}) if isinstance(e, (DomSnapshotEvent, Screenshot)) and e.blob in renamed else e
             for e in out
         ]
         return out, blobs
@@ -179,8 +200,12 @@ class BatchRedactor:
 
     # --- DOM snapshots --------------------------------------------------------
 
-    def _snapshots(self, blobs: dict[str, bytes]) -> tuple[dict[str, str], dict[str, bytes]]:
-        """Redact every blob that is a DOM snapshot; returns (old name -> new name, blobs)."""
+    def _snapshots(self, blobs: dict[str, bytes], actions: dict[str, str]) -> tuple[dict[str, str], dict[str, bytes]]:
+        """Redact every blob that is a DOM snapshot; returns (old name -> new name, blobs).
+
+        The boxes of elements that had something redacted are remembered by the
+        snapshot's action, so that the screenshot of the same action is painted over.
+        """
         renamed: dict[str, str] = {}
         out: dict[str, bytes] = {}
         for sha, data in blobs.items():
@@ -195,10 +220,34 @@ class BatchRedactor:
             if redacted == snapshot:
                 out[sha] = data
                 continue
+            if sha in actions:
+                self._remember(actions[sha], [new.box for old, new in zip(snapshot.elements, redacted.elements, strict=True) if old != new])
             clean = redacted.model_dump_json(exclude_none=True).encode()
             new = hashlib.sha256(clean).hexdigest()
             renamed[sha], out[new] = new, clean
         return renamed, out
+
+    # --- screenshots ---------------------------------------------------------
+
+    def _remember(self, action_id: str, boxes: list[Box]) -> None:
+        with self._boxes_lock:  # the collector redacts concurrent uploads with one instance
+            self._boxes[action_id] = boxes
+            while len(self._boxes) > _REMEMBERED_ACTIONS:
+                self._boxes.popitem(last=False)
+
+    def _screenshots(self, events: list[Event], blobs: dict[str, bytes]) -> dict[str, str]:
+        """Paint over, in each screenshot, the elements its action's snapshot had redacted."""
+        renamed: dict[str, str] = {}
+        for e in events:
+            with self._boxes_lock:
+                boxes = self._boxes.get(e.action_id) if isinstance(e, Screenshot) and e.action_id else None
+            if boxes is None or e.blob not in blobs:  # type: ignore[union-attr]
+                continue
+            painted = paint_over(blobs[e.blob], boxes, e.width)  # type: ignore[union-attr]
+            new = hashlib.sha256(painted).hexdigest()
+            del blobs[e.blob]
+            blobs[new], renamed[e.blob] = painted, new
+        return renamed
 
     def redact_snapshot(self, snapshot: DomSnapshot) -> DomSnapshot:
         """The snapshot with element texts, values and labels (and its URL and title) redacted."""
@@ -212,3 +261,18 @@ class BatchRedactor:
                 elements[i] = elements[i].model_copy(update={f: new})
         page_updates = {f: new for (f, _), new in zip(page, redacted[len(slots) :], strict=True)}
         return snapshot.model_copy(update={"elements": elements, **page_updates})
+
+
+def paint_over(jpeg: bytes, boxes: list[Box], viewport_width: int | None) -> bytes:
+    """The screenshot with each box (CSS px of the viewport) filled black."""
+    try:
+        image = Image.open(io.BytesIO(jpeg)).convert("RGB")
+    except (OSError, Image.DecompressionBombError) as exc:
+        raise ValueError("a screenshot blob is not an image") from exc
+    scale = image.width / viewport_width if viewport_width else 1.0
+    draw = ImageDraw.Draw(image)
+    for b in boxes:
+        draw.rectangle([b.x * scale, b.y * scale, (b.x + b.width) * scale, (b.y + b.height) * scale], fill=(0, 0, 0))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=60)
+    return out.getvalue()

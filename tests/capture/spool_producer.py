@@ -35,7 +35,7 @@ def main(spool_path: str, server: str, token: str, session_id: str, n: int) -> i
             chunk = events[start : start + BATCH]
             spool.append(chunk, {e.blob: blobs[e.blob] for e in chunk if hasattr(e, "blob")})
             print(f"spooled {chunk[-1].seq}", flush=True)
-    return 0 if uploader.stop(flush_timeout=120) else 1
+    return 0 if uploader.stop(flush_timeout=600) else 1
 
 
 if __name__ == "__main__":

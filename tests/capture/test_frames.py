@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from demoforge.capture.browser import launch_browser
+from demoforge.capture.snapshot import take
 from demoforge.events import MASK_CHAR, DomSnapshot
 from capture_harness import record_through_store
 
@@ -37,13 +39,29 @@ def test_iframe_events(site, tmp_path, page):
     assert changes == [("city", "Oslo"), ("pin", None)]
     assert "9876" not in (rec.home / "export.jsonl").read_text()
 
-    # The boundary snapshot holds the clicked element where the pointer was; a same-origin
-    # frame's snapshot is of the whole page, a cross-origin one's of the frame only.
+    # The boundary snapshot holds the clicked element where the pointer was.
     snap_of = {s["action_id"]: s for s in rec.of_type("dom_snapshot")}
     snap = DomSnapshot.model_validate_json(rec.blob(snap_of[downs[0]["id"]]["blob"]))
     city = snap.by_ref()[downs[0]["target"]["ref"]]
     assert city.id == "city" and city.frame == "0" and city.box.contains(*CITY)
     assert snap.url == f"{site}/{page}"
-    if page == "frames.html":
-        assert next(e for e in snap.elements if e.tag == "h1").frame is None
+    # A snapshot taken in the page shows the frame's contents too, in page coordinates.
+    outer = DomSnapshot.model_validate_json(rec.blob(snap_of[downs[2]["id"]]["blob"]))
+    by_id = {e.id: e for e in outer.elements if e.id}
+    assert by_id["inner"].frame is None and by_id["city"].frame == "0"
+    assert by_id["city"].parent == by_id["inner"].ref
+    assert (by_id["city"].box.x, by_id["city"].box.y) == (125, 115)
+    assert by_id["pin"].masked and by_id["pin"].value is None
+    assert len({e.ref for e in outer.elements}) == len(outer.elements)
     assert sorted(s["action_id"] for s in rec.of_type("screenshot")) == sorted(snap_of)
+
+
+@pytest.mark.parametrize("page", ["frames.html", "frames_cross_origin.html"])
+def test_take_sees_into_frames(site, page):
+    with launch_browser() as browser:
+        tab = browser.new_page()
+        tab.goto(f"{site}/{page}")
+        tab.frame_locator("#inner").locator("#pin").wait_for()
+        snap = take(tab)
+    city = next(e for e in snap.elements if e.id == "city")
+    assert city.frame == "0" and (city.box.x, city.box.y) == (125, 115)

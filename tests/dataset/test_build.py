@@ -16,7 +16,7 @@ from demoforge.cli import app
 from demoforge.dataset.actions import SPLITS, Action, Example
 from demoforge.dataset.build import build_dataset
 from demoforge.dataset.card import PLOTS
-from demoforge.dataset.importer import import_demos
+from demoforge.dataset.importer import PSEUDONYM_KEY_FILE, import_demos
 from demoforge.store import Store
 
 
@@ -81,11 +81,7 @@ def test_the_dataset_loads_with_pandas_and_with_datasets(built: Path, tmp_path: 
         "drag",
         "select",
     }
-    files = {
-        s: str(built / "data" / f"{s}.parquet")
-        for s in SPLITS
-        if (df["split"] == s).any()
-    }
+    files = {s: str(built / "data" / f"{s}.parquet") for s in SPLITS if (df["split"] == s).any()}
     explicit = datasets.load_dataset("parquet", data_files=files, cache_dir=str(tmp_path / "hf"))
     by_card = datasets.load_dataset(str(built), cache_dir=str(tmp_path / "hf2"))
     for ds in (explicit, by_card):
@@ -161,3 +157,17 @@ def test_cli_build_then_export_both_formats(home: Path, tmp_path: Path) -> None:
     )
     assert bad.exit_code != 0 and "unknown format" in bad.output
     assert not (tmp_path / "x").exists()
+
+
+def test_another_store_of_the_same_files_gives_the_same_dataset_on_sqlite_and_postgresql(
+    built: Path, home: Path, db_url: str, demoforge_home: Path, sample_dir: Path, tmp_path: Path
+) -> None:
+    """Ids come from the files' contents and contributors from the installation's key:
+    the same files imported into a fresh store (either database) build the same bytes."""
+    demoforge_home.mkdir(parents=True, exist_ok=True)
+    (demoforge_home / PSEUDONYM_KEY_FILE).write_bytes((home / PSEUDONYM_KEY_FILE).read_bytes())
+    with Store.open(db_url) as store:
+        import_demos(store, sample_dir, workers=2)
+        out = tmp_path / "other"
+        build_dataset(store, out, db_url=db_url, blobs_dir=config.blobs_dir())
+    assert digests(out) == digests(built)

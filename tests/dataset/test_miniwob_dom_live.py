@@ -35,7 +35,11 @@ def test_login_user_page_imported_like_the_live_recorder_sees_it(demos_root: Pat
     first_state = json.loads(gzip.decompress(recorded.read_bytes()))["states"][0]["dom"]
     imported = DomSnapshot.model_validate(snapshot_from_miniwob(first_state).snapshot)
 
-    live_area = [e for e in live.elements if e.selector and e.selector.startswith(("#form", "#username", "#password", "#subbtn"))]
+    live_area = [
+        e
+        for e in live.elements
+        if e.selector and e.selector.startswith(("#form", "#username", "#password", "#subbtn"))
+    ]
     assert [shape(e) for e in imported.elements] == [shape(e) for e in live_area]
     assert [e.text for e in imported.elements] == [e.text for e in live_area]
     assert [e.value for e in imported.elements] == [e.value for e in live_area]

@@ -165,3 +165,30 @@ def test_task_markers_end_a_typing_run() -> None:
     s.add("task_start", instruction="next")
     s.type_text("cd")
     assert ops(s) == [("type", "ab"), ("type", "cd")]
+
+
+def test_a_key_held_down_outside_a_field_is_one_press_but_typed_repeatedly_inside_one() -> None:
+    s = Stream()
+    for _ in range(5):  # auto-repeat: key_down after key_down, one key_up at the end
+        s.add("key_down", key="Backspace", target=BUTTON.model_dump())
+    s.add("key_up", key="Backspace", target=BUTTON.model_dump())
+    s.keys("Backspace", target=BUTTON)  # pressed again: a second press
+    for _ in range(3):
+        s.add("key_down", key="x", target=FIELD.model_dump())
+    s.add("key_up", key="x", target=FIELD.model_dump())
+    assert ops(s) == [("press", "Backspace"), ("press", "Backspace"), ("type", "xxx")]
+
+
+def test_keys_the_browser_could_not_name_are_no_actions() -> None:
+    s = Stream()
+    s.keys("Unidentified", "Unidentified", target=BUTTON)
+    s.click(3, 3)
+    assert ops(s) == [("click", (3, 3))]
+
+
+def test_a_press_that_ends_the_task_before_the_pointer_comes_up_is_a_click() -> None:
+    s = Stream()
+    s.add("task_start", instruction="Focus the field")
+    s.add("pointer_down", x=4, y=5, buttons=1, target=FIELD.model_dump())
+    s.add("task_end", outcome="success")
+    assert ops(s) == [("click", (4, 5))]

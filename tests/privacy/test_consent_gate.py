@@ -170,3 +170,48 @@ def test_allowed_uploads_are_redacted_before_storage(world):
     assert snap_event.blob != sha
     text = store.get_blob(snap_event.blob, contributor).decode()
     assert CANARY_EMAIL not in text and "[EMAIL]" in text
+
+
+def test_screenshot_regions_with_redacted_text_are_painted_over():
+    import io
+
+    from PIL import Image
+
+    from demoforge.privacy.event_redaction import BatchRedactor
+
+    sid, action = str(uuid.uuid4()), ev.new_event_id()
+    box = ev.Box(x=100, y=50, width=200, height=20)
+    snapshot = ev.DomSnapshot(elements=[
+        ev.Element(ref=1, tag="p", text=f"Mail {CANARY_EMAIL}", box=box),
+        ev.Element(ref=2, tag="p", text="Nothing to hide", box=ev.Box(x=100, y=200, width=200, height=20)),
+    ]).model_dump_json().encode()
+    image = io.BytesIO()
+    Image.new("RGB", (800, 600), (255, 255, 255)).save(image, format="JPEG")
+    shot = image.getvalue()
+    snap_sha, shot_sha = hashlib.sha256(snapshot).hexdigest(), hashlib.sha256(shot).hexdigest()
+    redactor = BatchRedactor()
+    # The snapshot and the screenshot of one action arrive in separate batches, as they do.
+    redactor.redact([ev.DomSnapshotEvent(session_id=sid, seq=1, ts=1, blob=snap_sha, action_id=action)], {snap_sha: snapshot})
+    events, blobs = redactor.redact(
+        [ev.Screenshot(session_id=sid, seq=2, ts=2, blob=shot_sha, action_id=action, width=400, height=300)], {shot_sha: shot}
+    )
+    [painted_sha] = blobs
+    assert events[0].blob == painted_sha != shot_sha
+    painted = Image.open(io.BytesIO(blobs[painted_sha]))
+    assert max(painted.getpixel((400, 120))) < 40  # inside the e-mail's box, at 2x scale: black
+    assert min(painted.getpixel((400, 420))) > 215  # the other element: untouched
+
+
+def test_a_screenshot_that_is_not_an_image_is_refused_not_a_crash():
+    from demoforge.privacy.event_redaction import BatchRedactor
+
+    sid, action = str(uuid.uuid4()), ev.new_event_id()
+    snapshot = ev.DomSnapshot(elements=[ev.Element(ref=1, tag="p", text=CANARY_EMAIL, box=ev.Box(x=0, y=0, width=9, height=9))])
+    data = snapshot.model_dump_json().encode()
+    sha = hashlib.sha256(data).hexdigest()
+    redactor = BatchRedactor()
+    redactor.redact([ev.DomSnapshotEvent(session_id=sid, seq=1, ts=1, blob=sha, action_id=action)], {sha: data})
+    junk = b"not a jpeg"
+    junk_sha = hashlib.sha256(junk).hexdigest()
+    with pytest.raises(ValueError, match="not an image"):
+        redactor.redact([ev.Screenshot(session_id=sid, seq=2, ts=2, blob=junk_sha, action_id=action)], {junk_sha: junk})
