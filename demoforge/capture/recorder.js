@@ -272,17 +272,24 @@
     return parts.join(" > ");
   }
 
-  // Visit `first` and its siblings, giving each the selector selectorOf would give it.
+  // Visit `first` and its siblings, each with what its selector is made of: selectorOf's
+  // string is only built for the elements that need it (an element kept in the snapshot,
+  // or one whose children are visited), not for the thousands a big page skips.
   function visitChildren(first, parentSel, visitOne) {
     var counts = {}, seen = {}, c, tag;
     for (c = first; c; c = c.nextElementSibling) counts[c.localName] = (counts[c.localName] || 0) + 1;
     for (c = first; c; c = c.nextElementSibling) {
       tag = c.localName;
       seen[tag] = (seen[tag] || 0) + 1;
-      var sel = c.id && ID_RE.test(c.id) ? "#" + c.id
-        : (parentSel ? parentSel + " > " : "") + selectorStep(tag, seen[tag], counts[tag]);
-      visitOne(c, sel);
+      visitOne(c, parentSel, seen[tag], counts[tag]);
     }
+  }
+
+  // `parentSel` is null for a document's root element, which is always plain "html".
+  function childSelector(el, parentSel, n, same) {
+    if (parentSel === null) return "html";
+    if (el.id && ID_RE.test(el.id)) return "#" + el.id;
+    return (parentSel ? parentSel + " > " : "") + selectorStep(el.localName, n, same);
   }
 
   // --- snapshot ---
@@ -296,16 +303,21 @@
     var focusedRef = null;
     var state = { count: 0 };
 
-    function visit(el, sel, parentRef, off, framePath, activeEl) {
+    // `el`'s selector is childSelector(el, parentSel, n, same), built only when needed.
+    function visit(el, parentSel, n, same, parentRef, off, framePath, activeEl) {
       if (state.count >= MAX_ELEMENTS) return;
       var tag = el.localName;
       if (SKIP_TAGS[tag]) return;
+      var isFrame = tag === "iframe" || tag === "frame";
+      // An empty element that is not interactive adds nothing whatever its box: no layout query.
+      if (!el.firstChild && !el.shadowRoot && !isFrame && !isInteractive(el, tag)) return;
       var b = null;
       if (tag !== "html" && tag !== "body") {
         b = box(el.getBoundingClientRect(), off);
         if (farAway(b, viewport)) return;
       }
       var ref = parentRef;
+      var sel = null;
       var text = ownText(el);
       if (b && (text || isInteractive(el, tag))) {
         if (isVisible(el, b, viewport)) {
@@ -329,33 +341,35 @@
           var checked = checkedOf(el, tag);
           if (checked !== null) item.checked = checked;
           if (masked) item.masked = true;
-          item.selector = sel;
+          item.selector = sel = childSelector(el, parentSel, n, same);
           if (framePath) item.frame = framePath;
           elements.push(item);
           state.count++;
         }
       }
-      if (tag === "iframe" || tag === "frame") {
+      if (isFrame) {
         var doc = null;
         try { doc = el.contentDocument; } catch (e) { doc = null; }
         var path = (framePath ? framePath + "/" : "") + frameIndex(el);
         if (doc && doc.documentElement) {
           var inner = frameContentOffset(el);
-          visit(doc.documentElement, "html", ref, { x: off.x + inner.x, y: off.y + inner.y },
+          visit(doc.documentElement, null, 1, 1, ref, { x: off.x + inner.x, y: off.y + inner.y },
                 path, deepActive(doc));
         } else {
           unreached.push({ frame: path, parent: ref });  // cross-origin: Python fills it in
         }
         return;
       }
-      function child(c, childSel) {
-        visit(c, childSel, ref, off, framePath, activeEl);
+      function child(c, childParentSel, childN, childSame) {
+        visit(c, childParentSel, childN, childSame, ref, off, framePath, activeEl);
       }
       if (el.shadowRoot) visitChildren(el.shadowRoot.firstElementChild, "", child);
-      visitChildren(el.firstElementChild, sel, child);
+      if (el.firstElementChild) {
+        visitChildren(el.firstElementChild, sel || childSelector(el, parentSel, n, same), child);
+      }
     }
 
-    visit(document.documentElement, "html", null, { x: top.x, y: top.y }, top.path, deepActive(document));
+    visit(document.documentElement, null, 1, 1, null, { x: top.x, y: top.y }, top.path, deepActive(document));
     return {
       schema_version: 1,
       url: location.href,
