@@ -1,7 +1,12 @@
 """In-page cost of the demoforge recorder beside rrweb, and bytes stored per hour.
 
-Usage: .venv/bin/python bench/recorder_cost.py [--reps 3] [--rows 3000]
+Usage: .venv/bin/python bench/recorder_cost.py [--reps 3] [--rows 3000] [--compare REV]
 Needs rrweb from npm once: npm install --prefix bench   (see bench/package.json)
+
+``--compare REV`` (a git revision such as HEAD, or a file) adds an earlier
+recorder.js as a fourth variant, "demoforge@REV", measured in the same rotation,
+so that a change to the recorder is judged against its predecessor under the
+same load.
 
 The same actor (the bundled expense-form actor, real mouse and keyboard input)
 runs on the same page in the same browser, once with no recorder (baseline),
@@ -34,6 +39,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -45,6 +51,7 @@ from rich.table import Table
 
 from demoforge.capture.browser import launch_browser
 from demoforge.capture.session import Recording, load_actor
+from demoforge.capture.snapshot import DEFAULT_MASK_SELECTORS, recorder_source
 from demoforge.capture.spool import Spool
 from demoforge.capture.uploader import connect
 from demoforge.samples import sample_path
@@ -101,15 +108,31 @@ class Rrweb:
         return json.dumps([e for batch in self.shipped for e in batch]).encode()
 
 
-def measure(browser: Browser, url: str, variant: str, run: Run, home: Path) -> None:
+def earlier_recorder(rev: str) -> str:
+    """recorder.js as of git revision ``rev`` (or the file ``rev``), masks filled in."""
+    path = Path(rev)
+    if path.is_file():
+        source = path.read_text()
+    else:
+        source = subprocess.run(
+            ["git", "show", f"{rev}:demoforge/capture/recorder.js"],
+            cwd=Path(__file__).parent, check=True, capture_output=True, text=True,
+        ).stdout
+    return recorder_source(DEFAULT_MASK_SELECTORS, source)
+
+
+def measure(
+    browser: Browser, url: str, variant: str, run: Run, home: Path, scripts: dict[str, str]
+) -> None:
+    """One run of the actor; ``scripts`` maps the demoforge variants to their recorder."""
     act = load_actor(sample_path("expense_actor.py"))
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     recording: Recording | None = None
     rrweb: Rrweb | None = None
     spool: Spool | None = None
-    if variant == "demoforge":
+    if variant in scripts:
         spool = Spool(home / "spool.db")
-        recording = Recording(spool)
+        recording = Recording(spool, script=scripts[variant])
         recording.attach(context)
     elif variant == "rrweb":
         rrweb = Rrweb(context)
@@ -168,11 +191,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--rows", type=int, default=3000)
+    parser.add_argument("--compare", metavar="REV", help="also run recorder.js of this git revision or file")
     args = parser.parse_args()
     if not RRWEB.exists():
         raise SystemExit(f"{RRWEB} is missing: run `npm install --prefix bench` first")
     console = Console(width=140)  # wide enough for the tables not to wrap
-    variants = ("baseline", "demoforge", "rrweb")
+    scripts = {"demoforge": recorder_source()}
+    if args.compare:
+        scripts[f"demoforge@{args.compare}"] = earlier_recorder(args.compare)
+    variants = ("baseline", *scripts, "rrweb")
     with tempfile.TemporaryDirectory() as tmp:
         pages = {
             "sample form": sample_path("expense_form.html"),
@@ -187,10 +214,10 @@ def main() -> None:
                         home = Path(tmp) / f"home-{rep}-{page_no}-{variant}"
                         home.mkdir()
                         os.environ["DEMOFORGE_HOME"] = str(home)
-                        measure(browser, path.as_uri(), variant, run, home)
+                        measure(browser, path.as_uri(), variant, run, home, scripts)
                         console.print(f"rep {rep + 1}/{args.reps} {page_name} {variant} done")
     console.print(cost_table(results, pages, variants, args.reps))
-    console.print(bytes_table(results, pages))
+    console.print(bytes_table(results, pages, scripts))
 
 
 def cost_table(results: dict[tuple[str, str], Run], pages: dict, variants: tuple, reps: int) -> Table:
@@ -213,16 +240,17 @@ def cost_table(results: dict[tuple[str, str], Run], pages: dict, variants: tuple
     return table
 
 
-def bytes_table(results: dict[tuple[str, str], Run], pages: dict) -> Table:
+def bytes_table(results: dict[tuple[str, str], Run], pages: dict, scripts: dict[str, str]) -> Table:
     table = Table(title="Bytes stored per hour of this actor's activity (median)")
     table.add_column("page")
     table.add_column("recorder")
     table.add_column("what", justify="left")
     table.add_column("MB per hour", justify="right")
     for page_name in pages:
-        ours = results[(page_name, "demoforge")]
-        table.add_row(page_name, "demoforge", "store: SQLite+WAL, zstd blobs (screenshots, snapshots)",
-                      f"{statistics.median(ours.bytes_per_hour) / 1e6:.1f}")
+        for variant in scripts:
+            ours = results[(page_name, variant)]
+            table.add_row(page_name, variant, "store: SQLite+WAL, zstd blobs (screenshots, snapshots)",
+                          f"{statistics.median(ours.bytes_per_hour) / 1e6:.1f}")
         rr = results[(page_name, "rrweb")]
         table.add_row(page_name, "rrweb", "JSON events", f"{statistics.median(rr.bytes_per_hour) / 1e6:.1f}")
         table.add_row(page_name, "rrweb", "JSON events, zstd",

@@ -8,7 +8,7 @@ person's hands produce, and a page that ignores synthetic events works too.
 
 from __future__ import annotations
 
-from playwright.sync_api import Page
+from playwright.sync_api import Error as PlaywrightError, Page
 
 from demoforge.dataset.actions import Action
 from demoforge.events import DomSnapshot, Element
@@ -53,7 +53,13 @@ def perform(page: Page, action: Action, snap: DomSnapshot) -> None:
             keyboard.type(action.text or "")
             keyboard.press("Enter")
     elif action.op == "press":
-        keyboard.press(action.key or "Enter")
+        try:
+            keyboard.press(action.key or "Enter")
+        except PlaywrightError as exc:
+            # A key name the browser has no key for ("Unidentified" in old recordings):
+            # nothing is pressed, as nothing would be on a real keyboard.
+            if "Unknown key" not in str(exc):
+                raise
     elif action.op == "scroll":
         mouse.move(*_point(action, snap))
         mouse.wheel(action.dx or 0, action.dy or 0)

@@ -5,7 +5,8 @@
 //                     `unreached`: the cross-origin frames it could not look into)
 //   record(config)    start recording: capture-phase listeners that hand every event to
 //                     the Python binding `__demoforgeEmit` (one JSON string per call)
-//   flush()           send the samples still held back (last pointer move, wheel, scroll)
+//   flush()           send what is still held back (last pointer move, wheel, scroll, and
+//                     the events of the current batch)
 //   stats             {events, ms}: time spent inside the recorder's own listeners
 //
 // Loading this file does NOT start recording, so the agent can observe a live page
@@ -22,6 +23,7 @@
   var MOVE_MS = 20; // at most one pointer-move sample per 20 ms (trailing sample kept)
   var WHEEL_MS = 50; // wheel deltas summed over 50 ms
   var SCROLL_MS = 100; // scroll positions sampled every 100 ms (final position kept)
+  var BATCH_MS = 50; // events other than boundaries reach Python at most 50 ms late
   var MAX_ELEMENTS = 5000; // snapshot cap: bounds the cost on huge pages
   var MAX_TEXT = 500;
 
@@ -292,6 +294,39 @@
     return (parentSel ? parentSel + " > " : "") + selectorStep(el.localName, n, same);
   }
 
+  // --- long runs of siblings (a table of thousands of rows) ---
+  //
+  // On a big page most of the snapshot's time goes into asking the layout where each of
+  // thousands of off-screen rows lies, only to skip it. For a parent of at least RUN_MIN
+  // children, the snapshot remembers which of them were far away, and the next one skips
+  // them again without asking, as long as they cannot have moved: nothing in the parent's
+  // subtree changed (a MutationObserver watches it), the parent's box, its scroll position
+  // and the viewport are the same, and no animation runs in the document. Not covered: a
+  // style rule edited through the CSSOM that moves rows but not their parent.
+  var RUN_MIN = 50;
+  var FAR = 1; // what visit() returns for an element it skipped for lying far away
+  var runs = new WeakMap();
+
+  // The set of `parent`'s children known to be far away; the caller adds to it.
+  function farChildren(parent, b, viewport) {
+    var key = [b.x, b.y, b.width, b.height, parent.scrollLeft, parent.scrollTop,
+      viewport.width, viewport.height].join();
+    var run = runs.get(parent);
+    if (!run) {
+      run = { key: null, far: new Set(), changed: true };
+      run.observer = new MutationObserver(function () { run.changed = true; });
+      run.observer.observe(parent, { subtree: true, childList: true, attributes: true, characterData: true });
+      runs.set(parent, run);
+    }
+    if (run.observer.takeRecords().length) run.changed = true;
+    if (run.changed || run.key !== key || parent.ownerDocument.getAnimations().length) {
+      run.far = new Set();
+    }
+    run.changed = false;
+    run.key = key;
+    return run.far;
+  }
+
   // --- snapshot ---
 
   function snapshot() {
@@ -304,6 +339,7 @@
     var state = { count: 0 };
 
     // `el`'s selector is childSelector(el, parentSel, n, same), built only when needed.
+    // Returns FAR when `el` was skipped for lying far away.
     function visit(el, parentSel, n, same, parentRef, off, framePath, activeEl) {
       if (state.count >= MAX_ELEMENTS) return;
       var tag = el.localName;
@@ -314,7 +350,7 @@
       var b = null;
       if (tag !== "html" && tag !== "body") {
         b = box(el.getBoundingClientRect(), off);
-        if (farAway(b, viewport)) return;
+        if (farAway(b, viewport)) return FAR;
       }
       var ref = parentRef;
       var sel = null;
@@ -361,9 +397,18 @@
         return;
       }
       function child(c, childParentSel, childN, childSame) {
-        visit(c, childParentSel, childN, childSame, ref, off, framePath, activeEl);
+        return visit(c, childParentSel, childN, childSame, ref, off, framePath, activeEl);
       }
-      if (el.shadowRoot) visitChildren(el.shadowRoot.firstElementChild, "", child);
+      if (el.shadowRoot) {
+        visitChildren(el.shadowRoot.firstElementChild, "", child);
+      } else if (el.childElementCount >= RUN_MIN) {
+        var far = farChildren(el, b || box(el.getBoundingClientRect(), off), viewport);
+        visitChildren(el.firstElementChild, sel || childSelector(el, parentSel, n, same),
+          function (c, childParentSel, childN, childSame) {
+            if (!far.has(c) && child(c, childParentSel, childN, childSame) === FAR) far.add(c);
+          });
+        return;
+      }
       if (el.firstElementChild) {
         visitChildren(el.firstElementChild, sel || childSelector(el, parentSel, n, same), child);
       }
@@ -457,10 +502,38 @@
     return ev;
   }
 
-  // Hand events to Python. `boundary` asks for a DOM snapshot (taken here, now, before the
+  // Hand events to Python. Each call of the binding costs far more than the event it
+  // carries (Playwright wraps it, then answers it with a script run in the page), so
+  // events are held back for at most BATCH_MS and sent together. A boundary goes at once,
+  // after what was held back: it asks for a DOM snapshot (taken here, now, before the
   // page reacts) and a screenshot (taken by Python on receipt).
+  var held = [];
+  var heldTimer = null;
+
   function emit(events, boundary) {
-    var payload = { events: events };
+    // Frames of one origin share a registry: the frame holding events sends them before
+    // another frame sends anything, so that Python receives them in the order they happened.
+    var reg = registry();
+    if (reg.holder && reg.holder !== sendHeld) {
+      try { reg.holder(); } catch (err) { reg.holder = null; /* that frame is gone */ }
+    }
+    held.push.apply(held, events);
+    if (boundary) {
+      sendHeld(boundary);
+    } else if (!heldTimer) {
+      reg.holder = sendHeld;
+      heldTimer = setTimeout(timedTask(sendHeld), BATCH_MS);
+    }
+  }
+
+  function sendHeld(boundary) {
+    if (heldTimer) clearTimeout(heldTimer);
+    heldTimer = null;
+    var reg = registry();
+    if (reg.holder === sendHeld) reg.holder = null;
+    if (!held.length) return;
+    var payload = { events: held };
+    held = [];
     var fi = frameInfo(window);
     if (!fi.known) payload.cross_origin_up = fi.up;
     if (boundary) {
@@ -510,7 +583,7 @@
           if (timer) clearTimeout(timer);
           flush();
         } else if (!timer) {
-          timer = setTimeout(flush, ms - (now - last));
+          timer = setTimeout(timedTask(flush), ms - (now - last));
         }
       },
       flush: function () {
@@ -533,6 +606,24 @@
     moves.flush();
     wheels.flush();
     scrolls.flush();
+  }
+
+  // Send everything still held back: the samplers' last values, then the batch.
+  function flushAll() {
+    flushSamplers();
+    sendHeld(null);
+  }
+
+  // Time spent in the recorder's timers counts as its own too.
+  function timedTask(fn) {
+    return function () {
+      var t0 = performance.now();
+      try {
+        fn();
+      } finally {
+        stats.ms += performance.now() - t0;
+      }
+    };
   }
 
   function timed(fn) {
@@ -676,7 +767,10 @@
     Object.keys(handlers).forEach(function (type) {
       window.addEventListener(type, timed(handlers[type]), { capture: true, passive: true });
     });
-    window.addEventListener("pagehide", timed(flushSamplers), { capture: true });
+    // Held events leave when a navigation starts, while the document is whole: what is
+    // sent from pagehide can reach Python after the next document's first events.
+    window.addEventListener("beforeunload", timed(flushAll), { capture: true });
+    window.addEventListener("pagehide", timed(flushAll), { capture: true });
     window.addEventListener("popstate", timed(navigated), { capture: true });
     window.addEventListener("hashchange", timed(navigated), { capture: true });
     wrapHistory("pushState");
@@ -710,7 +804,7 @@
       version: 1,
       snapshot: snapshot,
       record: record,
-      flush: function () { if (config) flushSamplers(); },
+      flush: function () { if (config) flushAll(); },
       stats: stats,
     }),
     enumerable: false,

@@ -84,10 +84,14 @@ class Recording:
         sink: Sink,
         mask_selectors: Sequence[str] = DEFAULT_MASK_SELECTORS,
         session_id: str | None = None,
+        script: str | None = None,
     ) -> None:
         self.sink = sink
         self.session_id = session_id or new_event_id()
         self.mask_selectors = tuple(mask_selectors)
+        #: The recorder injected into the pages: recorder.js with these mask selectors,
+        #: unless the caller brings its own (the cost benchmark compares two versions).
+        self.script = script if script is not None else recorder_source(self.mask_selectors)
         self._next_seq = 0
         self._screenshots_in_flight = 0
         self._messages = 0  # received from the pages, for settle()
@@ -100,7 +104,7 @@ class Recording:
         context.expose_binding(BINDING, self._on_emit)
         config = json.dumps({"session_id": self.session_id})
         context.add_init_script(
-            script=recorder_source(self.mask_selectors) + f"\nwindow.__demoforge.record({config});"
+            script=self.script + f"\nwindow.__demoforge.record({config});"
         )
 
     def task_start(self, instruction: str, task: str | None = None) -> None:
@@ -168,7 +172,8 @@ class Recording:
             sha = blob_id(body)
             blobs[sha] = body
             events.append(DomSnapshotEvent(
-                session_id=self.session_id, seq=first + len(events), ts=events[0].ts,
+                # the boundary's own event comes last, after the events held back before it
+                session_id=self.session_id, seq=first + len(events), ts=events[-1].ts,
                 blob=sha, reason=boundary["reason"], action_id=boundary["action_id"],
             ))
         return events, blobs, boundary

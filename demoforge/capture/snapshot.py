@@ -30,11 +30,17 @@ DEFAULT_MASK_SELECTORS: tuple[str, ...] = (
 
 
 @lru_cache(maxsize=8)
-def recorder_source(mask_selectors: tuple[str, ...] = DEFAULT_MASK_SELECTORS) -> str:
-    """``recorder.js`` with the mask selectors filled in (validated as CSS by the browser)."""
+def recorder_source(
+    mask_selectors: tuple[str, ...] = DEFAULT_MASK_SELECTORS, source: str | None = None
+) -> str:
+    """``recorder.js`` with the mask selectors filled in (validated as CSS by the browser).
+
+    ``source`` replaces this package's ``recorder.js``: the cost benchmark passes an
+    earlier version of it, to measure both in the same run."""
     if not mask_selectors:
         raise ValueError("at least one mask selector is required")
-    source = files("demoforge.capture").joinpath("recorder.js").read_text(encoding="utf-8")
+    if source is None:
+        source = files("demoforge.capture").joinpath("recorder.js").read_text(encoding="utf-8")
     return source.replace("__DEMOFORGE_MASK__", json.dumps(list(mask_selectors)))
 
 

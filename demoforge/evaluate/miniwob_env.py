@@ -163,8 +163,13 @@ class MiniWoBEnv:
         return self.observe()
 
     def instruction(self) -> str:
-        """The instruction as the page shows it to a person (the query box's text)."""
-        return self.page.evaluate("core.getUtterance()")
+        """The instruction as the page shows it to a person (the query box's text).
+
+        The natural-language tasks return ``{utterance, fields}``; only the
+        utterance is what a person reads, the fields are the answer key.
+        """
+        response = self.page.evaluate("core.getUtterance()")
+        return response["utterance"] if isinstance(response, dict) else response
 
     def observe(self) -> Observation:
         return Observation(

@@ -79,6 +79,10 @@ def usable_rows(dataset_dir: Path) -> Iterator[dict]:
                     yield row
 
 
+#: Key values that name no key (UI Events): a browser cannot press them.
+NOT_KEYS = frozenset({"Unidentified", "Dead", "Process"})
+
+
 def press_keys(dataset_dir: Path) -> list[str]:
     """The keys pressed anywhere in the dataset: the policy's key choices."""
     keys = {"Enter"}
@@ -87,7 +91,7 @@ def press_keys(dataset_dir: Path) -> list[str]:
         for op, action in zip(table["op"].to_pylist(), table["action"].to_pylist()):
             if op == "press":
                 keys.add(Action.model_validate_json(action).key or "Enter")
-    return sorted(keys)
+    return sorted(keys - NOT_KEYS)
 
 
 def target_index(example: Example, features: StepFeatures) -> int | None:

@@ -71,6 +71,59 @@ def test_refs_are_stable_and_boxes_match_the_page(page: Page):
     )
 
 
+def test_snapshot_reflects_every_change_since_the_last(page: Page):
+    """Nothing carries over from one snapshot to the next: text, attributes, added and
+    removed elements, values and layout changed in between all show in the second."""
+    page.set_content(PAGE)
+    first = next(e for e in take(page).elements if e.id == "user")
+    page.evaluate("""() => {
+        document.querySelector('#para').firstChild.data = 'Changed ';
+        document.querySelector('#custom').setAttribute('aria-label', 'Close menu');
+        document.querySelector('#cb').remove();
+        document.querySelector('#user').value = 'ada';
+        document.querySelector('#sel').value = 'a';
+        document.querySelector('#hidden').parentElement.style.display = 'block';
+        document.body.insertAdjacentHTML('afterbegin', '<div style="height:50px"><a href="#x">New link</a></div>');
+    }""")
+    by_id = {e.id: e for e in take(page).elements if e.id}
+    assert by_id["para"].text == "Changed world"
+    assert by_id["custom"].name == "Close menu"
+    assert "cb" not in by_id and by_id["hidden"].name == "Hidden"
+    assert by_id["user"].value == "ada" and by_id["sel"].value == "a"
+    assert any(e.tag == "a" and e.name == "New link" for e in take(page).elements)
+    user = page.locator("#user").bounding_box()
+    assert user is not None and by_id["user"].box.y == pytest.approx(user["y"], abs=0.01)
+    assert by_id["user"].box.y >= first.box.y + 50  # pushed down by the new block
+
+
+LONG_TABLE = (
+    "<style>td { height: 30px } .compact table { border-spacing: 0 }"
+    ".compact td { height: 2px; font-size: 1px; line-height: 1px; padding: 0 }</style>"
+    "<table><tbody>" + "".join(f"<tr><td id='c{i}'>Row {i}</td></tr>" for i in range(300)) + "</tbody></table>"
+)
+
+
+def test_long_table_snapshots_follow_far_rows(page: Page):
+    """The rows a snapshot skipped as far away are skipped again only while they cannot
+    have moved: a DOM change, a scroll or a style change that moves them shows."""
+    page.set_content(LONG_TABLE)
+
+    def ids() -> set[str]:
+        return {e.id for e in take(page).elements if e.id}
+
+    first = take(page)
+    assert "c0" in ids() and "c250" not in ids()
+    assert take(page).elements == first.elements  # unchanged page, same snapshot
+    page.evaluate("document.querySelector('tbody').prepend(document.getElementById('c250').parentElement)")
+    assert "c250" in ids()
+    page.evaluate("window.scrollTo(0, document.getElementById('c200').offsetTop)")
+    assert "c200" in ids() and "c0" not in ids()
+    page.evaluate("window.scrollTo(0, 0); document.body.classList.add('compact')")
+    last = page.locator("#c299").bounding_box()
+    assert last is not None and last["y"] < 720  # 300 rows of 2 px fit in the viewport now
+    assert "c299" in ids()
+
+
 def test_take_does_not_start_recording(page: Page):
     page.set_content(PAGE)
     take(page)

@@ -86,3 +86,14 @@ def test_unknown_task_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown MiniWoB"):
         task_path("no-such-task")
     assert task_path("flight.Alaska-auto").name == "wrapper.html"
+
+
+def test_natural_language_task_gives_the_utterance_not_the_answer_fields(browser: Browser) -> None:
+    env = MiniWoBEnv(browser, "email-inbox-forward-nl")
+    try:
+        obs = env.reset("nl")
+        assert isinstance(obs.instruction, str) and obs.instruction
+        fields = env.page.evaluate("core.getUtterance().fields")
+        assert fields, "the page does carry an answer key, which the agent is not given"
+    finally:
+        env.close()
