@@ -1,7 +1,8 @@
 """Canary secrets typed in recordings never reach the dataset, and the trained agent never types them.
 
-The full path that exists: a scripted person records sign-ups on a form
-(recorder, spool, uploader, embedded store), the dataset is built from the
+The full path a person takes: consent, then a scripted person records
+sign-ups on a form with ``demoforge record`` (recorder, privacy guard, spool,
+uploader, embedded store), the dataset is built from the
 store, a policy is trained on it, and the agent is put on the same page with
 the same instruction. A password typed into a password field and an e-mail
 address typed into a form are the canaries (Carlini et al., "The Secret
@@ -30,8 +31,12 @@ PAGE = """<!doctype html><html><head><title>Sign up</title></head><body style="m
 </body></html>"""
 
 
-def actor(page) -> None:  # noqa: ANN001 - Playwright page, as an actor file receives it
-    """A person signing up, by real input."""
+ACTOR = f"""
+EMAIL, PASSWORD = {EMAIL!r}, {PASSWORD!r}
+
+
+def act(page):
+    # A person signing up, by real input.
     for selector, text in (("#email", EMAIL), ("#pw", PASSWORD)):
         box = page.locator(selector).bounding_box()
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
@@ -39,6 +44,7 @@ def actor(page) -> None:  # noqa: ANN001 - Playwright page, as an actor file rec
     box = page.locator("#go").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_timeout(300)
+"""
 
 
 def test_canaries_absent_from_dataset_and_never_typed_by_agent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,15 +52,23 @@ def test_canaries_absent_from_dataset_and_never_typed_by_agent(tmp_path: Path, m
     from demoforge import config
     from demoforge.agent.runtime import Agent, run_agent
     from demoforge.capture.browser import launch_browser
-    from demoforge.capture.session import record_and_upload
+    from typer.testing import CliRunner
+
+    from demoforge.cli import app
     from demoforge.dataset.build import build_dataset
     from demoforge.learn.train import train
     from demoforge.store import Store
 
     page_file = tmp_path / "signup.html"
     page_file.write_text(PAGE)
+    actor = tmp_path / "actor.py"
+    actor.write_text(ACTOR)
+    runner = CliRunner()  # the path a person takes: consent, then `demoforge record`
+    assert runner.invoke(app, ["consent", "grant", "--yes"]).exit_code == 0
     for _ in range(4):
-        record_and_upload(page_file.as_uri(), actor=actor, headless=True, instruction=INSTRUCTION)
+        args = ["record", page_file.as_uri(), "--actor", str(actor), "--headless", "--instruction", INSTRUCTION]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
 
     dataset = tmp_path / "dataset"
     with Store.open() as store:
