@@ -1,46 +1,68 @@
-"""``make demo``: record a scripted session on the bundled sample page and show what
-was captured.
+"""``make demo``: the whole loop on the embedded default, in two halves.
 
-It runs the whole first half of the product on the embedded default: Chromium
-with the recorder, the durable spool, the uploader, the SQLite store. The
-summary is read back from the store, so it shows what was kept, not what the
-recorder meant to send.
+1. Capture: with consent given (the notice is shown; running ``make demo`` is
+   the person's explicit act), ``demoforge record`` records a scripted user on
+   the bundled sample page through the same path a person's recording takes:
+   Chromium with the recorder, the privacy guard, the durable spool, the
+   uploader, the encrypted SQLite store. The summary is read back from the
+   store, so it shows what was kept, not what the recorder meant to send.
+2. Learning (``demo_loop``): import human demonstrations of a handful of
+   MiniWoB++ tasks, build a dataset, train a policy, evaluate it live on fresh
+   episodes and leave it at ``$DEMOFORGE_HOME/models/latest``.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from rich.console import Console
 
 from demoforge import config
-from demoforge.capture.session import load_actor, record_and_upload
-from demoforge.capture.summary import count_types, counts_table, typed_table
+from demoforge.capture.summary import count_types, typed_table
+from demoforge.cli import app
 from demoforge.samples import sample_path
 
+#: Where the human demonstrations live in a checkout (override: DEMOFORGE_DEMOS).
+DEMOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "miniwob-demos"
 
-def main() -> None:
-    console = Console()
-    page = sample_path("expense_form.html")
-    console.print(f"Recording a scripted session on [bold]{page.name}[/] (headless Chromium)…")
-    recording, delivered = record_and_upload(
-        page.as_uri(),
-        actor=load_actor(sample_path("expense_actor.py")),
-        instruction="File an expense claim for a hotel night",
-    )
+
+def _cli(*args: str) -> None:
+    """Run one ``demoforge`` command exactly as a person would type it."""
+    app(list(args), standalone_mode=False)
+
+
+def record_sample(console: Console) -> None:
     from demoforge.store import Store
 
+    page = sample_path("expense_form.html")
+    console.rule("[bold]Capture[/]: consent, then a scripted session on the sample page")
+    _cli("consent", "grant", "--yes")
+    _cli(
+        "record", page.as_uri(), "--headless",
+        "--actor", str(sample_path("expense_actor.py")),
+        "--instruction", "File an expense claim for a hotel night",
+    )
     with Store.open() as store:
-        events = list(store.events(recording.session_id))
+        session_id = store.last_session_id()
+        events = list(store.events(session_id))
     counts = count_types(events)
-    console.print(f"Session [bold]{recording.session_id}[/]")
-    console.print(counts_table(counts))
     console.print(typed_table(events))
     console.print(
         f"{counts['dom_snapshot']} DOM snapshots and {counts['screenshot']} screenshots "
-        f"(masked fields painted over), one of each per action boundary."
+        f"(masked fields painted over), one of each per action boundary; "
+        f"stored under [bold]{config.home()}[/]."
     )
-    state = "all delivered to" if delivered else "partly still spooled for"
-    console.print(f"Events {state} the embedded store under [bold]{config.home()}[/].")
-    console.print(f"Export it: demoforge sessions export {recording.session_id} --format jsonl")
+    console.print(f"Export it: demoforge sessions export {session_id} --format jsonl")
+
+
+def main() -> None:
+    from demoforge.demo_loop import run_demo_loop
+
+    console = Console()
+    record_sample(console)
+    console.rule("[bold]Learning[/]: demonstrations → dataset → policy → live evaluation")
+    run_demo_loop(Path(os.environ.get("DEMOFORGE_DEMOS", DEMOS)), console=console)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from demoforge.privacy.audit import AuditLog
 from demoforge.privacy.consent import ConsentRegistry, ConsentState
 from demoforge.privacy.derived import rebuild_without
 from demoforge.privacy.erasure import erase_session
+from demoforge.privacy.oidc import OidcSettings
 from demoforge.privacy.retention import enforce
 from demoforge.privacy.rights import TooFewContributors, export_person, session_stats
 from demoforge.store import Store
@@ -122,9 +123,21 @@ def _see_other(path: str) -> RedirectResponse:
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
 
+def _login_page(request: Request, code: int = 200, **context: Any) -> HTMLResponse:
+    """The sign-in page; with OIDC configured it also offers "Sign in with <provider>"."""
+    return _page(request, "login.html", code, oidc_name=request.app.state.oidc_name, **context)
+
+
+def start_session(request: Request, account: Account) -> str:
+    """Sign ``account`` in on a fresh session (a planted one is worth nothing); the page to land on."""
+    request.session.clear()
+    request.session["user"] = account.username
+    return "/portal/admin" if account.role == "admin" else "/portal/"
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request) -> HTMLResponse:
-    return _page(request, "login.html")
+    return _login_page(request)
 
 
 @router.post("/login")
@@ -132,10 +145,8 @@ def login(request: Request, csrf: Csrf, username: Annotated[str, Form()], passwo
     _check_csrf(request, csrf)
     account = _portal(request).accounts.authenticate(username, password)
     if account is None:
-        return _page(request, "login.html", 401, error="Wrong user name or password.")
-    request.session.clear()  # a fresh session, so a planted one is worth nothing
-    request.session["user"] = account.username
-    return _see_other("/portal/admin" if account.role == "admin" else "/portal/")
+        return _login_page(request, 401, error="Wrong user name or password.")
+    return _see_other(start_session(request, account))
 
 
 @router.post("/logout")
@@ -345,12 +356,25 @@ def admin_retention(
     return _see_other(f"/portal/admin?retention={summary.replace(' ', '+')}")
 
 
-def install_portal(app: FastAPI, store: Store, *, secret: str | None = None, secure_cookies: bool = True) -> None:
-    """Serve the portal from a collector app made by ``create_app``."""
+def install_portal(
+    app: FastAPI, store: Store, *, secret: str | None = None, secure_cookies: bool = True,
+    oidc: OidcSettings | None = None,
+) -> None:
+    """Serve the portal from a collector app made by ``create_app``.
+
+    OIDC sign-in is added when ``oidc`` is given or ``DEMOFORGE_OIDC_*`` configure it.
+    """
     audit = AuditLog(store.engine)
     app.state.portal = Portal(store, Accounts(store.engine), ConsentRegistry(store.engine, audit), audit)
+    secret = secret or portal_secret()
     app.add_middleware(
-        SessionMiddleware, secret_key=secret or portal_secret(), session_cookie="demoforge_portal",
+        SessionMiddleware, secret_key=secret, session_cookie="demoforge_portal",
         max_age=SESSION_MAX_AGE, same_site="strict", https_only=secure_cookies,
     )
     app.include_router(router)
+    oidc = oidc or OidcSettings.from_env()
+    app.state.oidc_name = oidc.provider_name if oidc else None
+    if oidc is not None:
+        from demoforge.collect.portal_oidc import install_oidc  # it builds on this module's sessions
+
+        install_oidc(app, oidc, secret=secret, secure_cookies=secure_cookies)

@@ -123,3 +123,16 @@ class PortalAccount(Base):
     role: Mapped[str] = mapped_column(String(16), doc="person or admin")
     contributor_id: Mapped[str | None] = _contributor_fk(nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OidcLink(Base):
+    """An OIDC subject (issuer + ``sub``) and the portal account it signs in as; erased with the account."""
+
+    __tablename__ = "oidc_links"
+
+    issuer: Mapped[str] = mapped_column(String(512), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    username: Mapped[str] = mapped_column(
+        String(128), ForeignKey("portal_accounts.username", ondelete="CASCADE"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
