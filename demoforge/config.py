@@ -37,3 +37,11 @@ def datasets_dir() -> Path:
 
 def models_dir() -> Path:
     return home() / "models"
+
+
+def demos_dir() -> Path:
+    """The MiniWoB++ human demonstrations: ``$DEMOFORGE_MINIWOB_DEMOS``, default
+    ``shared/data/miniwob-demos`` beside the checkout (they are research data the
+    project reads, not ships)."""
+    default = Path(__file__).resolve().parents[2] / "shared" / "data" / "miniwob-demos"
+    return Path(os.environ.get("DEMOFORGE_MINIWOB_DEMOS", default))

@@ -13,19 +13,12 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from rich.console import Console
 
 from demoforge import config
 from demoforge.capture.summary import count_types, typed_table
 from demoforge.cli import app
 from demoforge.samples import sample_path
-
-#: Where the human demonstrations live in a checkout (override: DEMOFORGE_DEMOS).
-DEMOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "miniwob-demos"
-
 
 def _cli(*args: str) -> None:
     """Run one ``demoforge`` command exactly as a person would type it."""
@@ -62,7 +55,7 @@ def main() -> None:
     console = Console()
     record_sample(console)
     console.rule("[bold]Learning[/]: demonstrations → dataset → policy → live evaluation")
-    run_demo_loop(Path(os.environ.get("DEMOFORGE_DEMOS", DEMOS)), console=console)
+    run_demo_loop(config.demos_dir(), console=console)
 
 
 if __name__ == "__main__":

@@ -10,13 +10,11 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
+from demoforge import config
 from demoforge.evaluate.miniwob_env import task_path
 
-#: Where the demonstrations live unless ``$DEMOFORGE_MINIWOB_DEMOS`` says otherwise.
-DEFAULT_DEMOS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "miniwob-demos"
 
 UNSEEN: dict[str, str] = {
     "book-flight": "flight search form (from/to/date fields), then a result list",
@@ -50,7 +48,7 @@ SUITES = ("demonstrated", "unseen")
 
 
 def demos_root() -> Path:
-    return Path(os.environ.get("DEMOFORGE_MINIWOB_DEMOS", DEFAULT_DEMOS))
+    return config.demos_dir()
 
 
 def demonstrated_tasks(root: Path | None = None) -> list[str]:

@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import csv
 import gzip
-import os
 import shutil
 from pathlib import Path
 
 import pytest
+
+from demoforge import config
 from dataset_sample import BROKEN, SAMPLE_TASKS
 
-DEMOS = Path(
-    os.environ.get(
-        "DEMOFORGE_MINIWOB_DEMOS", Path(__file__).resolve().parents[3] / "shared/data/miniwob-demos"
-    )
-)
+DEMOS = config.demos_dir()
 
 
 def manifest() -> list[dict[str, str]]:
