@@ -15,16 +15,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from demoforge.store.models import Base, utcnow
-
-
-def _contributor_fk(primary_key: bool = False, nullable: bool = False) -> Mapped[str]:
-    return mapped_column(
-        String(64),
-        ForeignKey("contributors.id", ondelete="CASCADE"),
-        primary_key=primary_key,
-        nullable=nullable,
-    )
+from demoforge.store.models import Base, contributor_fk, utcnow
 
 
 class ContributorKey(Base):
@@ -32,7 +23,7 @@ class ContributorKey(Base):
 
     __tablename__ = "contributor_keys"
 
-    contributor_id: Mapped[str] = _contributor_fk(primary_key=True)
+    contributor_id: Mapped[str] = contributor_fk(primary_key=True)
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     kek_id: Mapped[str] = mapped_column(String(64), doc="which master key wrapped it")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -53,7 +44,7 @@ class Consent(Base):
 
     __tablename__ = "consents"
 
-    contributor_id: Mapped[str] = _contributor_fk(primary_key=True)
+    contributor_id: Mapped[str] = contributor_fk(primary_key=True)
     state: Mapped[str] = mapped_column(String(16))
     notice_version: Mapped[int] = mapped_column(Integer, ForeignKey("consent_notices.version"))
     granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -80,7 +71,7 @@ class AllowedOrigin(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     origin: Mapped[str] = mapped_column(String(512))
-    contributor_id: Mapped[str | None] = _contributor_fk(nullable=True)
+    contributor_id: Mapped[str | None] = contributor_fk(nullable=True)
     session_id: Mapped[str | None] = mapped_column(String(64), doc="None: every session")
     added_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -108,7 +99,7 @@ class Identity(Base):
 
     __tablename__ = "identities"
 
-    contributor_id: Mapped[str] = _contributor_fk(primary_key=True)
+    contributor_id: Mapped[str] = contributor_fk(primary_key=True)
     identity: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -121,7 +112,7 @@ class PortalAccount(Base):
     username: Mapped[str] = mapped_column(String(128), primary_key=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(16), doc="person or admin")
-    contributor_id: Mapped[str | None] = _contributor_fk(nullable=True)
+    contributor_id: Mapped[str | None] = contributor_fk(nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -55,6 +55,18 @@ class Contributor(Base):
     )
 
 
+def contributor_fk(*, primary_key: bool = False, nullable: bool = False, index: bool = False) -> Mapped[str]:
+    """A column pointing at a contributor, deleted with them: erasure is one
+    ``DELETE FROM contributors`` that cascades to every per-person row."""
+    return mapped_column(
+        String(64),
+        ForeignKey("contributors.id", ondelete="CASCADE"),
+        primary_key=primary_key,
+        nullable=nullable,
+        index=index,
+    )
+
+
 class Device(Base):
     """A machine that uploads on a contributor's behalf; only its token's hash is kept."""
 
@@ -62,9 +74,7 @@ class Device(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    contributor_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("contributors.id", ondelete="CASCADE"), index=True
-    )
+    contributor_id: Mapped[str] = contributor_fk(index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -74,9 +84,7 @@ class Session(Base):
     __tablename__ = "sessions"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    contributor_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("contributors.id", ondelete="CASCADE"), index=True
-    )
+    contributor_id: Mapped[str] = contributor_fk(index=True)
     source: Mapped[str] = mapped_column(String(64))
     task: Mapped[str | None] = mapped_column(String(256))
     instruction: Mapped[str | None] = mapped_column(Text)
@@ -125,9 +133,7 @@ class Blob(Base):
 
     __tablename__ = "blobs"
 
-    contributor_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("contributors.id", ondelete="CASCADE"), primary_key=True
-    )
+    contributor_id: Mapped[str] = contributor_fk(primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(BigInteger, doc="bytes before compression")
     stored_size: Mapped[int] = mapped_column(BigInteger, doc="bytes on disk")
