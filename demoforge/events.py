@@ -290,9 +290,11 @@ def dump_event(event: EventBase) -> dict[str, Any]:
 class Element(Model):
     """One element of a simplified DOM snapshot.
 
-    Only visible, interactive or text-bearing elements are kept. ``text`` is
-    the element's own text (its direct text nodes), so a parent does not repeat
-    its children's words. ``value`` is None for masked fields.
+    Only visible elements that bear text, are interactive or are leaves (an
+    icon, a swatch, an empty cell) are kept. ``text`` is the element's own text
+    (its direct text nodes), so a parent does not repeat its children's words.
+    ``value`` is None for masked fields; ``filled`` says only whether such a
+    field is empty, which a person sees as dots.
     """
 
     ref: int
@@ -308,6 +310,9 @@ class Element(Model):
     checked: bool | None = None
     focused: bool = False
     masked: bool = False
+    filled: bool | None = Field(
+        None, description="masked fields only: whether it holds anything (the dots a person sees), never what"
+    )
     box: Box
     selector: str | None = None
     frame: str | None = None

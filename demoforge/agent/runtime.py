@@ -18,7 +18,7 @@ from playwright.sync_api import Page
 
 from demoforge.agent.actuate import centre, perform
 from demoforge.capture import snapshot as snapshots
-from demoforge.dataset.actions import Action
+from demoforge.dataset.actions import OPS, Action
 from demoforge.dataset.miniwob_dom import target_of
 from demoforge.events import DomSnapshot
 from demoforge.learn.checkpoint import load_policy
@@ -38,12 +38,27 @@ class Agent:
         self.policy = load_policy(model_dir)
         self.encoder = text_encoder()
 
-    def decide(self, instruction: str, snap: DomSnapshot, history: list[Action]) -> Action | None:
-        """The next action, or None when the page offers nothing to act on."""
+    def decide(
+        self,
+        instruction: str,
+        snap: DomSnapshot,
+        history: list[Action],
+        ruled_out: frozenset[tuple[int, str]] = frozenset(),
+    ) -> Action | None:
+        """The next action, or None when the page offers nothing to act on.
+
+        ``ruled_out`` holds (element ref, op) pairs that were already tried on
+        this very page state and changed nothing; the policy's next choice is
+        taken instead, as a person tries something else when a click does nothing.
+        """
         feats = featurize(instruction, snap, history, self.encoder)
         if not feats.refs:
             return None
-        d = self.policy.decide(collate([feats], self.encoder))[0]
+        rows = {ref: i for i, ref in enumerate(feats.refs)}
+        exclude = [rows[ref] * len(OPS) + OPS.index(op) for ref, op in ruled_out if ref in rows]
+        d = self.policy.decide(collate([feats], self.encoder), exclude=[exclude])[0]
+        if d["target"] is None:
+            return None
         element = snap.by_ref()[feats.refs[d["target"]]]
         x, y = centre(element)
         op = d["op"]
@@ -78,29 +93,31 @@ def run_agent(
     done: Callable[[], bool] = lambda: False,
     observe: Callable[[Page], DomSnapshot] = snapshots.take,
 ) -> Run:
-    """Act on ``page`` until ``done()``, the step limit, or the agent repeats itself on an unchanged page.
+    """Act on ``page`` until ``done()``, the step limit, or nothing is left to try.
 
+    An action after which the page looks exactly as before had no effect; it
+    is not chosen again on that page state, so the agent cannot loop on it.
     ``step_ms`` records the decision time per step (observe + decide), the
     figure the agent's speed budget is about; acting waits for the page.
     """
     run = Run()
-    last: tuple[str, str] | None = None
+    no_effect: dict[str, set[tuple[int, str]]] = {}
+    before: str | None = None
     for _ in range(max_steps):
         if done():
             run.stopped = "done"
             return run
         t0 = time.perf_counter()
         snap = observe(page)
-        action = agent.decide(instruction, snap, run.actions)
+        state = snap.model_dump_json()
+        if run.actions and state == before and run.actions[-1].ref is not None:
+            no_effect.setdefault(state, set()).add((run.actions[-1].ref, run.actions[-1].op))
+        action = agent.decide(instruction, snap, run.actions, frozenset(no_effect.get(state, ())))
         run.step_ms.append((time.perf_counter() - t0) * 1000)
         if action is None:
             run.stopped = "nothing to act on"
             return run
-        key = (snap.model_dump_json(), action.model_dump_json())
-        if key == last:
-            run.stopped = "no effect"
-            return run
-        last = key
+        before = state
         perform(page, action, snap)
         run.actions.append(action)
     if done():

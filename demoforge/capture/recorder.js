@@ -345,8 +345,6 @@
       var tag = el.localName;
       if (SKIP_TAGS[tag]) return;
       var isFrame = tag === "iframe" || tag === "frame";
-      // An empty element that is not interactive adds nothing whatever its box: no layout query.
-      if (!el.firstChild && !el.shadowRoot && !isFrame && !isInteractive(el, tag)) return;
       var b = null;
       if (tag !== "html" && tag !== "body") {
         b = box(el.getBoundingClientRect(), off);
@@ -355,7 +353,10 @@
       var ref = parentRef;
       var sel = null;
       var text = ownText(el);
-      if (b && (text || isInteractive(el, tag))) {
+      // A leaf with a box is kept even without text: a colour swatch, an icon, an empty
+      // board cell is something a person sees and may click.
+      var leaf = b && b.width > 0 && b.height > 0 && !el.firstElementChild && !el.shadowRoot && !isFrame;
+      if (b && (text || leaf || isInteractive(el, tag))) {
         if (isVisible(el, b, viewport)) {
           var masked = isMasked(el);
           ref = refOf(el);
@@ -376,7 +377,11 @@
           if (value !== null) item.value = value;
           var checked = checkedOf(el, tag);
           if (checked !== null) item.checked = checked;
-          if (masked) item.masked = true;
+          if (masked) {
+            item.masked = true;
+            // Whether the field holds anything, as the dots on screen show; never what.
+            if (tag === "input" || tag === "textarea") item.filled = el.value !== "";
+          }
           item.selector = sel = childSelector(el, parentSel, n, same);
           if (framePath) item.frame = framePath;
           elements.push(item);

@@ -6,7 +6,8 @@ imported observation has to look like a live one of the same page. All of
 that mapping is in ``snapshot_from_miniwob`` and nowhere else, so that when
 the two drift apart there is one place to fix. It follows the recorder's
 rules: ``html``/``body`` are not elements; an element is kept when it is
-visible (non-empty box) and has its own text or is interactive; tags are
+visible (non-empty box) and has its own text, is interactive or is a leaf
+(no element children) with a width and a height; tags are
 lowercase with the input type apart; roles come from the tag; buttons, links
 and options are named by their text; a kept element's parent is its nearest
 kept ancestor; boxes are rounded to 1/100 px; a selector is the path from the
@@ -26,7 +27,7 @@ The 2017 dump differs from ours in these ways, each handled below:
 - colours and the flight tasks' ``tampered`` flag have no place in the schema.
 
 Password fields are masked in the snapshot as the live recorder masks them
-(no value), so that a policy never learns to expect what it will not see; the
+(no value, only whether they are ``filled``), so that a policy never learns to expect what it will not see; the
 values the 2017 recorder did capture are handed back beside the snapshot
 (``masked_values``) for the importer's ``input`` events, because these are
 benchmark strings printed in the instruction, not anybody's secret.
@@ -126,8 +127,9 @@ def snapshot_from_miniwob(dom: dict[str, Any]) -> MiniwobState:
         ref = parent
         if tag not in ("html", "body"):
             own = collapse(" ".join(_own_text_parts(node)))
-            visible = (node.get("width") or 0) > 0 or (node.get("height") or 0) > 0
-            if visible and (own or tag in INTERACTIVE_TAGS or tag in SVG_SHAPES):
+            width, height = node.get("width") or 0, node.get("height") or 0
+            leaf = not children and width > 0 and height > 0
+            if (width > 0 or height > 0) and (own or leaf or tag in INTERACTIVE_TAGS or tag in SVG_SHAPES):
                 ref = node["ref"]
                 element = _element(node, tag, input_type.lower(), own, parent, path, label)
                 elements.append(element)
@@ -225,6 +227,7 @@ def _element(
     if tag == "input" and input_type in MASKED_INPUT_TYPES:
         # Masked as the live recorder masks them: no value, no text, no name.
         element["masked"] = True
+        element["filled"] = bool(value)
         own, value = "", None
     if tag in LABELLED_TAGS and label:
         name = label

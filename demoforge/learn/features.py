@@ -42,7 +42,7 @@ _WORD = re.compile(r"\w+")
 _QUOTED = re.compile(r"\"([^\"]+)\"|'([^']+)'|“([^”]+)”")
 
 #: Numeric features per element; see ``element_features`` for their meaning.
-N_ELEMENT_FEATURES = 33 + HISTORY
+N_ELEMENT_FEATURES = 34 + HISTORY
 #: Numeric features per instruction word piece; see ``token_features``.
 N_TOKEN_FEATURES = 6
 #: Numeric features of the whole step: the ops of the recent actions and the step count.
@@ -135,21 +135,15 @@ def text_encoder() -> TextEncoder:
     return TextEncoder()
 
 
-#: Elements a person can act on even without text of their own.
-INTERACTIVE_TAGS = frozenset(
-    "a button input select textarea option label img canvas summary "
-    "circle rect ellipse polygon polyline path line".split()
-)
-
-
 def element_string(e: Element) -> str:
     """The words of an element as a person would read them, for the sentence encoder.
 
     Only fields that imported demonstrations and live snapshots both carry are
     used (not ``role``/``name``, which only the live recorder computes), so the
-    policy meets the same strings at run time as in training.
+    policy meets the same strings at run time as in training. Classes stand in
+    for what an icon or a swatch without words looks like ("star", "trash").
     """
-    parts = [e.tag.lower(), e.input_type or "", e.text or "", e.id or ""]
+    parts = [e.tag.lower(), e.input_type or "", e.text or "", e.id or "", e.classes or ""]
     return " ".join(p for p in parts if p)[:200]
 
 
@@ -227,6 +221,7 @@ def element_features(
             *match_features(label_texts[i], instr_words, instr_norm, quotes),
             *match_features(value, instr_words, instr_norm, quotes),
             float(bool(value) and norm(value) in typed),
+            float(bool(value) or bool(e.filled)),
             float(e.focused or e.ref == focused),
             float(e.checked is True),
             float(e.checked is False),
@@ -309,18 +304,11 @@ class StepFeatures:
 def visible_elements(snapshot: DomSnapshot) -> list[Element]:
     """The elements the policy chooses among, in document order, capped.
 
-    Those with a box and something to read or act on: text, a value, a
-    checked state, or an interactive tag. Live snapshots keep only such
-    elements; imported 2017 DOM dumps keep every box, so both are cut to the
-    same view here.
+    The live recorder and the importer keep the same elements (text-bearing,
+    interactive, or leaves: ``miniwob_dom`` follows ``recorder.js``); of those,
+    the ones with an area are what a person can see and point at.
     """
-    return [
-        e
-        for e in snapshot.elements
-        if e.box.width > 0
-        and e.box.height > 0
-        and (e.text or e.value is not None or e.checked is not None or e.tag.lower() in INTERACTIVE_TAGS)
-    ][:MAX_ELEMENTS]
+    return [e for e in snapshot.elements if e.box.width > 0 and e.box.height > 0][:MAX_ELEMENTS]
 
 
 def texts_of(instruction: str, snapshot: DomSnapshot) -> list[str]:

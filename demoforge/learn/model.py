@@ -223,10 +223,17 @@ class Policy(nn.Module):
         return loss + _masked_ce(start, b.start) + _masked_ce(end, b.end)
 
     @torch.no_grad()
-    def decide(self, b: Batch, max_span: int = 24) -> list[dict]:
-        """The best action of each decision: element index, op, key, and span (start, end)."""
+    def decide(self, b: Batch, max_span: int = 24, exclude: list[list[int]] | None = None) -> list[dict]:
+        """The best action of each decision: element index, op, key, and span (start, end).
+
+        ``exclude`` lists, per decision, (element index * len(OPS) + op index)
+        pairs not to choose: actions already seen to change nothing on this page.
+        When every pair is excluded, ``target`` is None.
+        """
         h, g = self.encode(b)
         logits = self.action_logits(h, g, b.elem_mask).flatten(1)
+        for i, pairs in enumerate(exclude or []):
+            logits[i, pairs] = float("-inf")
         best = logits.argmax(dim=1)
         n_ops = len(OPS)
         target, op = best // n_ops, best % n_ops
@@ -236,6 +243,9 @@ class Policy(nn.Module):
         start, end = self.span_logits(b, h_t, g)
         out = []
         for i in range(h.shape[0]):
+            if torch.isinf(logits[i, best[i]]):
+                out.append({"target": None})
+                continue
             pair = start[i][:, None] + end[i][None, :]
             t = pair.shape[0]
             allowed = torch.ones(t, t, dtype=torch.bool).triu().logical_and(

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import torch
@@ -82,8 +82,11 @@ class ContributorDPSGD:
         self.accountant = RDPAccountant()
         self.rng = random.Random(seed)
 
-    def epoch(self, optim: torch.optim.Optimizer, encoder: TextEncoder) -> Iterator[float]:
-        """One epoch of noisy steps; yields each step's mean training loss."""
+    def epoch(
+        self, optim: torch.optim.Optimizer, encoder: TextEncoder, before_step: Callable[[], None] = lambda: None
+    ) -> Iterator[float]:
+        """One epoch of noisy steps; yields each step's mean training loss.
+        ``before_step`` runs before each optimiser step (the learning-rate schedule)."""
         params = [p for p in self.model.parameters() if p.requires_grad]
         expected = self.sample_rate * len(self.groups)
         for _ in range(self.steps_per_epoch):
@@ -115,6 +118,7 @@ class ContributorDPSGD:
             for s, p in zip(summed, params):
                 noise = torch.normal(0.0, self.noise_multiplier * self.max_grad_norm, size=p.shape)
                 p.grad = (s + noise) / expected
+            before_step()
             optim.step()
             self.accountant.step(noise_multiplier=self.noise_multiplier, sample_rate=self.sample_rate)
             yield loss_value

@@ -19,6 +19,8 @@ demonstrations, not a single step, is the unit whose influence is bounded.
 from __future__ import annotations
 
 import json
+import math
+import os
 import random
 import time
 from collections.abc import Iterator
@@ -219,6 +221,16 @@ def batches(samples: list[Sample], batch_size: int, rng: random.Random) -> Itera
         yield [samples[j] for j in group]
 
 
+def learning_rate_factor(step: int, total: int, warmup: float = 0.05) -> float:
+    """A short linear warm-up, then cosine annealing to zero: the last epochs settle
+    into a minimum instead of bouncing around it at the full rate. A pure function
+    of the step, so a resumed run follows the same curve with nothing to restore."""
+    ramp = max(int(warmup * total), 1)
+    if step < ramp:
+        return (step + 1) / ramp
+    return 0.5 * (1 + math.cos(math.pi * min((step - ramp) / max(total - ramp, 1), 1.0)))
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -269,15 +281,17 @@ def train(
     ckpt_path = out_dir / CHECKPOINT_FILE
     if out_dir.exists() and (out_dir / MODEL_FILE).exists() and not resume and not ckpt_path.exists():
         raise FileExistsError(f"{out_dir} already holds a model; choose another --out")
-    # A small model on a shared CPU: one thread avoids costly hand-offs between threads.
-    torch.set_num_threads(threads)
     seed_everything(seed)
     started = time.time()
     keys = press_keys(dataset_dir)
     encoder = text_encoder()
+    # Featurizing is MiniLM over large batches of page texts: it uses every core.
+    torch.set_num_threads(len(os.sched_getaffinity(0)))
     train_samples, held_samples, skipped = load_samples(
         dataset_dir, keys, encoder, all_splits, show, max_per_task=max_per_task
     )
+    # A small model on a shared CPU: one thread avoids costly hand-offs between threads.
+    torch.set_num_threads(threads)
     if not train_samples:
         raise ValueError(f"{dataset_dir} has no usable training examples")
 
@@ -305,6 +319,15 @@ def train(
 
     metrics: dict = {}
     steps_per_epoch = dp.steps_per_epoch if dp else (len(train_samples) + batch_size - 1) // batch_size
+    total_steps = epochs * steps_per_epoch
+    step = start_epoch * steps_per_epoch
+
+    def next_step() -> None:
+        """Set the learning rate of the coming step, then count it."""
+        nonlocal step
+        for group in optim.param_groups:
+            group["lr"] = lr * learning_rate_factor(step, total_steps)
+        step += 1
     with progress() as bar:
         task = bar.add_task("training", total=epochs * steps_per_epoch, info="", visible=show)
         bar.update(task, completed=start_epoch * steps_per_epoch)
@@ -312,7 +335,7 @@ def train(
             policy.train()
             losses = []
             if dp:
-                for loss in dp.epoch(optim, encoder):
+                for loss in dp.epoch(optim, encoder, before_step=next_step):
                     losses.append(loss)
                     bar.update(task, advance=1, info=f"epoch {epoch + 1} loss {np.mean(losses[-50:]):.3f}")
             else:
@@ -322,6 +345,7 @@ def train(
                     optim.zero_grad(set_to_none=True)
                     loss.backward()
                     torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
+                    next_step()
                     optim.step()
                     losses.append(loss.item())
                     bar.update(task, advance=1, info=f"epoch {epoch + 1} loss {np.mean(losses[-50:]):.3f}")

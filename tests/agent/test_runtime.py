@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from demoforge.agent.runtime import Agent, run_agent
+from demoforge.capture import snapshot as snapshots
 from demoforge.capture.browser import launch_browser
 from demoforge.cli import app
 from demoforge.learn.train import train
@@ -63,3 +64,23 @@ def test_agent_run_without_a_model_is_a_clear_error(tmp_path: Path) -> None:
         app, ["agent", "run", "--model", str(tmp_path), "--url", "about:blank", "--instruction", "x"]
     )
     assert result.exit_code != 0 and "demoforge train" in result.output
+
+
+def test_an_action_that_changed_nothing_is_not_chosen_again(model: Path) -> None:
+    """The field has focus from the start, so the learned first click on it changes nothing:
+    the agent must move on to its next choice instead of clicking there forever."""
+    agent = Agent(model)
+    instruction = 'Enter "zulu42" into the text field and press Submit.'
+    with launch_browser() as browser:
+        page = browser.new_page()
+        page.set_content(FORM.replace('<input id="t"', '<input id="t" autofocus'))
+        snap = snapshots.take(page)
+        first = agent.decide(instruction, snap, [])
+        assert first is not None
+        other = agent.decide(instruction, snap, [], frozenset({(first.ref, first.op)}))
+        assert other is not None and (other.ref, other.op) != (first.ref, first.op)
+
+        run = run_agent(page, agent, instruction, max_steps=8,
+                        done=lambda: page.evaluate("window.submitted !== undefined"))
+        assert page.evaluate("window.submitted") == "zulu42"
+    assert run.stopped == "done"

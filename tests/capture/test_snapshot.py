@@ -147,3 +147,18 @@ def test_miniwob_task_page(page: Page):
 def test_mask_selectors_are_required():
     with pytest.raises(ValueError, match="mask selector"):
         recorder_source(())
+
+
+def test_textless_leaves_are_kept_and_masked_fields_say_only_whether_filled(page: Page):
+    page.set_content(
+        '<div id="swatch" style="width:20px;height:20px;background:purple"></div>'
+        '<div id="flat" style="width:20px;height:0"></div>'
+        '<div id="outer" style="width:40px;height:40px"><span id="cell" style="display:inline-block;'
+        'width:10px;height:10px"></span></div>'
+        '<input type="password" id="full" value="hunter2"><input type="password" id="empty">'
+    )
+    by_id = {e.id: e for e in take(page).elements if e.id}
+    assert "swatch" in by_id and "cell" in by_id  # leaves a person sees
+    assert "flat" not in by_id and "outer" not in by_id  # no area; a textless container
+    assert by_id["full"].filled is True and by_id["empty"].filled is False
+    assert by_id["full"].value is None and "hunter2" not in take(page).model_dump_json()

@@ -45,3 +45,20 @@ def test_login_user_page_imported_like_the_live_recorder_sees_it(demos_root: Pat
     assert [e.value for e in imported.elements] == [e.value for e in live_area]
     password = next(e for e in imported.elements if e.id == "password")
     assert password.masked and password.value is None
+
+
+def test_imported_password_field_says_only_whether_it_is_filled() -> None:
+    def dump(value: str) -> dict:
+        field = {"tag": "INPUT_password", "ref": 3, "id": "password", "left": 10, "top": 10,
+                 "width": 100, "height": 20, "value": value}
+        swatch = {"tag": "DIV", "ref": 4, "id": "", "classes": "color", "left": 10, "top": 40,
+                  "width": 20, "height": 20}
+        return {"tag": "BODY", "ref": 1, "left": 0, "top": 0, "width": 160, "height": 210,
+                "children": [field, swatch]}
+
+    filled = DomSnapshot.model_validate(snapshot_from_miniwob(dump("kOcgP")).snapshot)
+    empty = DomSnapshot.model_validate(snapshot_from_miniwob(dump("")).snapshot)
+    assert [e.filled for e in filled.elements if e.masked] == [True]
+    assert [e.filled for e in empty.elements if e.masked] == [False]
+    assert "kOcgP" not in filled.model_dump_json()
+    assert [e.classes for e in filled.elements if not e.masked] == ["color"]  # a textless leaf is kept

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
+import demoforge.learn.train as train_module
 from demoforge.learn.checkpoint import load_policy
-from demoforge.learn.train import CHECKPOINT_FILE, METRICS_FILE, train
+from demoforge.learn.train import CHECKPOINT_FILE, METRICS_FILE, learning_rate_factor, train
 
 
 def metrics(model: Path) -> list[dict]:
@@ -33,10 +34,24 @@ def test_loss_decreases_and_held_out_actions_are_learned(tiny_dataset: Path, tmp
     assert "without differential privacy" in card
 
 
-def test_same_seed_same_weights_and_resume_matches_uninterrupted(tiny_dataset: Path, tmp_path: Path) -> None:
+def test_same_seed_same_weights_and_resume_matches_uninterrupted(
+    tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     train(tiny_dataset, tmp_path / "a", epochs=3, seed=7, show=False)
-    train(tiny_dataset, tmp_path / "b", epochs=2, seed=7, show=False)
-    # "b" stopped after 2 epochs (as if interrupted); resume it to 3.
+    # "b" is interrupted as its third epoch begins, then resumed.
+    epochs_begun: list[int] = []
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        epochs_begun.append(1)
+        if len(epochs_begun) == 3:
+            raise KeyboardInterrupt
+        return real_batches(*args, **kwargs)
+
+    real_batches = train_module.batches
+    monkeypatch.setattr(train_module, "batches", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_dataset, tmp_path / "b", epochs=3, seed=7, show=False)
+    monkeypatch.undo()
     train(tiny_dataset, tmp_path / "b", epochs=3, seed=7, resume=True, show=False)
     a, b = weights(tmp_path / "a"), weights(tmp_path / "b")
     assert all(torch.equal(a[k], b[k]) for k in a)
@@ -69,3 +84,13 @@ def test_dp_sgd_records_contributor_level_epsilon(tiny_dataset: Path, tmp_path: 
     assert dp["contributors"] == 6  # workers 0-5 train; worker6 is the held-out split
     card = (tmp_path / "dp" / "README.md").read_text()
     assert "contributor level" in card and f"{dp['delta']:.2e}" in card
+
+
+def test_learning_rate_warms_up_then_anneals_to_zero() -> None:
+    total = 1000
+    factors = [learning_rate_factor(step, total) for step in range(total)]
+    assert factors[0] < 0.05 and max(factors) == pytest.approx(1.0)
+    peak = factors.index(max(factors))
+    assert all(a <= b for a, b in zip(factors[:peak], factors[1 : peak + 1]))  # rises
+    assert all(a >= b for a, b in zip(factors[peak:], factors[peak + 1 :]))  # then falls
+    assert factors[-1] < 1e-4
