@@ -164,14 +164,16 @@ class ConsentRegistry:
         missing = [name for name, value in fields.items() if not value.strip()]
         if missing:
             raise ValueError(f"the deployment gate needs: {', '.join(missing)}")
+        row = {"purpose": purpose, "dpia_ref": dpia_ref, "works_agreement_ref": works_agreement_ref,
+               "recorded_by": actor, "recorded_at": utcnow()}
+        self._insert_audited(DeploymentGate, row, actor, "set_gate", None,
+                             dpia_ref=dpia_ref, works_agreement_ref=works_agreement_ref)
+
+    def _insert_audited(self, model: type, row: dict, actor: str, action: str, subject: str | None, **details: object) -> None:
+        """Insert one row of an admin setting, then say so in the audit log."""
         with writing(self.engine) as conn:
-            conn.execute(
-                DeploymentGate.__table__.insert().values(
-                    purpose=purpose, dpia_ref=dpia_ref, works_agreement_ref=works_agreement_ref,
-                    recorded_by=actor, recorded_at=utcnow(),
-                )
-            )
-        self.audit.record(actor, "set_gate", None, dpia_ref=dpia_ref, works_agreement_ref=works_agreement_ref)
+            conn.execute(model.__table__.insert().values(**row))
+        self.audit.record(actor, action, subject, **details)
 
     def gate(self) -> DeploymentGate | None:
         with self.engine.connect() as conn:
@@ -181,14 +183,10 @@ class ConsentRegistry:
     def allow_origin(self, url: str, actor: str, contributor_id: str | None = None, session_id: str | None = None) -> str:
         """Allowlist ``url``'s origin: organisation-wide, or for one person's one session."""
         origin = origin_of(url)
-        with writing(self.engine) as conn:
-            conn.execute(
-                AllowedOrigin.__table__.insert().values(
-                    origin=origin, contributor_id=contributor_id, session_id=session_id,
-                    added_by=actor, created_at=utcnow(),
-                )
-            )
-        self.audit.record(actor, "allow_origin", contributor_id, origin=origin, session=session_id)
+        row = {"origin": origin, "contributor_id": contributor_id, "session_id": session_id,
+               "added_by": actor, "created_at": utcnow()}
+        self._insert_audited(AllowedOrigin, row, actor, "allow_origin", contributor_id,
+                             origin=origin, session=session_id)
         return origin
 
     def origin_allowed(self, url: str, contributor_id: str, session_id: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import stat
+from dataclasses import dataclass
 
 import pytest
 import zstandard
@@ -60,14 +61,32 @@ def test_each_contributor_has_their_own_key(sealed, make_session):
     assert keys.open_(a, sealed_a) == b"same bytes"
 
 
-def test_erasure_shreds_the_key_and_removes_rows_and_blobs(sealed, make_session, demoforge_home):
+@dataclass
+class TwoPeople:
+    """A person about to leave and one who stays, each with one stored session."""
+
+    store: Store
+    keys: ContributorKeys
+    audit: AuditLog
+    leaving: str
+    staying: str
+    gone: tuple[list, dict]  # the leaving person's (events, blobs): 12 events
+    kept: tuple[list, dict]  # the staying person's: 5 events
+
+
+@pytest.fixture
+def two_people(sealed, make_session, demoforge_home) -> TwoPeople:
     store, keys = sealed
-    audit = AuditLog(store.engine, demoforge_home / "audit.anchor")
-    owner, other = store.create_contributor(), store.create_contributor()
-    events, blobs = make_session(12)
-    other_events, other_blobs = make_session(5)
-    store.ingest(events, blobs, contributor_id=owner)
-    store.ingest(other_events, other_blobs, contributor_id=other)
+    people = TwoPeople(store, keys, AuditLog(store.engine, demoforge_home / "audit.anchor"),
+                       store.create_contributor(), store.create_contributor(), make_session(12), make_session(5))
+    store.ingest(*people.gone, contributor_id=people.leaving)
+    store.ingest(*people.kept, contributor_id=people.staying)
+    return people
+
+
+def test_erasure_shreds_the_key_and_removes_rows_and_blobs(two_people: TwoPeople):
+    store, keys, audit, owner = two_people.store, two_people.keys, two_people.audit, two_people.leaving
+    (events, blobs), (other_events, _) = two_people.gone, two_people.kept
     with store.engine.connect() as conn:
         ciphertext = conn.scalar(select(EventRow.payload).where(EventRow.session_id == events[0].session_id).limit(1))
 
@@ -151,19 +170,14 @@ def test_audit_verifier_detects_removed_entries(db_url, demoforge_home):
         assert not verdict.ok and "anchor" in verdict.problem
 
 
-def test_erasure_rebuilds_datasets_without_the_person(sealed, make_session, demoforge_home, db_url):
+def test_erasure_rebuilds_datasets_without_the_person(two_people: TwoPeople, demoforge_home, db_url):
     import json
 
     from demoforge.dataset.build import build_dataset
     from demoforge.privacy.derived import rebuild_without
 
-    store, keys = sealed
-    audit = AuditLog(store.engine, demoforge_home / "audit.anchor")
-    leaving, staying = store.create_contributor(), store.create_contributor()
-    gone, gone_blobs = make_session(12)
-    kept, kept_blobs = make_session(12)
-    store.ingest(gone, gone_blobs, contributor_id=leaving)
-    store.ingest(kept, kept_blobs, contributor_id=staying)
+    store, audit, leaving = two_people.store, two_people.audit, two_people.leaving
+    gone, kept = two_people.gone[0], two_people.kept[0]
     out = demoforge_home / "datasets" / "d1"
     build_dataset(store, out, db_url=db_url, blobs_dir=store.blob_files.root)
     assert gone[0].session_id in json.loads((out / "build.json").read_text())["sessions"]
