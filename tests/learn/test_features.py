@@ -1,0 +1,31 @@
+"""What the policy is shown of a page: the same view of live and imported snapshots."""
+
+from __future__ import annotations
+
+from demoforge.events import Box, DomSnapshot, Element
+from demoforge.learn.features import visible_elements
+
+
+def element(ref: int, tag: str, parent: int | None = None, **fields: object) -> Element:
+    return Element(ref=ref, tag=tag, parent=parent, box=Box(x=0, y=ref * 20, width=50, height=15), **fields)
+
+
+def test_attribute_only_containers_are_cut_and_leaves_kept() -> None:
+    snap = DomSnapshot(
+        elements=[
+            element(1, "li", role="tab"),  # kept live for its role; the 2017 dumps never show it
+            element(2, "a", parent=1, text="Tab #2"),
+            element(3, "div", classes="color"),  # a swatch: nothing inside it
+            element(4, "div", role="button"),
+            element(5, "span", parent=4, text="OK"),
+            element(6, "input", input_type="password", masked=True, filled=True),
+        ]
+    )
+    assert [e.ref for e in visible_elements(snap)] == [2, 3, 5, 6]
+
+
+def test_elements_without_area_are_not_shown() -> None:
+    flat = Element(ref=1, tag="div", text="hidden", box=Box(x=0, y=0, width=40, height=0))
+    assert visible_elements(DomSnapshot(elements=[flat, element(2, "button", text="Go")])) == [
+        element(2, "button", text="Go")
+    ]
