@@ -46,6 +46,8 @@ _QUOTED = re.compile(r"\"([^\"]+)\"|'([^']+)'|“([^”]+)”")
 N_ELEMENT_FEATURES = 34 + HISTORY
 #: Numeric features per instruction word piece; see ``token_features``.
 N_TOKEN_FEATURES = 6
+#: Columns of ``token_features``: the piece starts a word / ends a word.
+WORD_START, WORD_END = 4, 5
 #: Numeric features of the whole step: the ops of the recent actions and the step count.
 N_GLOBAL_FEATURES = HISTORY * len(OPS) + 2
 

@@ -36,6 +36,8 @@ from demoforge.learn.features import (
     N_GLOBAL_FEATURES,
     N_TOKEN_FEATURES,
     TAG_BUCKETS,
+    WORD_END,
+    WORD_START,
     StepFeatures,
     TextEncoder,
 )
@@ -251,6 +253,12 @@ class Policy(nn.Module):
             allowed = torch.ones(t, t, dtype=torch.bool).triu().logical_and(
                 torch.ones(t, t, dtype=torch.bool).tril(max_span - 1)
             )
+            # People type whole words: a span starts at a word's start and ends at a
+            # word's end ("d8W", not "d8"; never a lone quote mark) when one can.
+            word_start, word_end = b.tok_num[i, :t, WORD_START] > 0, b.tok_num[i, :t, WORD_END] > 0
+            whole_words = allowed & word_start[:, None] & word_end[None, :]
+            if torch.isfinite(pair.masked_fill(~whole_words, float("-inf"))).any():
+                allowed = whole_words
             pair = pair.masked_fill(~allowed, float("-inf"))
             s, e = divmod(int(pair.flatten().argmax()), t)
             out.append(

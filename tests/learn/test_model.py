@@ -1,0 +1,33 @@
+"""Decoding the policy's outputs into an action."""
+
+from __future__ import annotations
+
+import torch
+
+from demoforge.events import Box, DomSnapshot, Element
+from demoforge.learn.features import featurize, text_encoder
+from demoforge.learn.model import Policy, PolicyConfig, collate
+
+INSTRUCTION = 'Enter the password "d8W" into both text fields.'
+
+
+def test_a_copied_span_is_made_of_whole_words(monkeypatch) -> None:
+    encoder = text_encoder()
+    field = Element(ref=1, tag="input", input_type="password", masked=True, box=Box(x=0, y=0, width=90, height=20))
+    step = featurize(INSTRUCTION, DomSnapshot(elements=[field]), [], encoder)
+    pieces = [INSTRUCTION[a:b] for a, b in step.offsets]
+    first, last = pieces.index("d"), pieces.index("8")  # "d8W" is "d", "8", "w" pieces
+    assert INSTRUCTION[step.offsets[first][0] : step.offsets[last + 1][1]] == "d8W"
+
+    policy = Policy(PolicyConfig())
+    scores = torch.full((1, len(pieces)), -5.0)
+
+    def span_logits(batch, h_target, g):  # the network's raw preference: the cut-off "d8"
+        start, end = scores.clone(), scores.clone()
+        start[0, first], end[0, last] = 5.0, 5.0
+        end[0, last + 1] = 4.0
+        return start, end
+
+    monkeypatch.setattr(policy, "span_logits", span_logits)
+    s, e = policy.decide(collate([step], encoder))[0]["span"]
+    assert INSTRUCTION[step.offsets[s][0] : step.offsets[e][1]] == "d8W"
