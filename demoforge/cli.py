@@ -314,7 +314,9 @@ def agent_run(
 def eval_(
     model: Path = typer.Option(..., "--model", help="A model directory from `demoforge train`."),
     suite: str = typer.Option("demonstrated", "--suite", help="demonstrated | unseen"),
-    tasks: list[str] | None = typer.Option(None, "--tasks", help="Only these tasks (repeatable)."),
+    tasks: list[str] | None = typer.Option(
+        None, "--tasks", help="Only these tasks: repeat the option or separate names by commas."
+    ),
     episodes: int = typer.Option(10, "--episodes", min=1, help="Fresh seeded episodes per task."),
     seed: int = typer.Option(0, "--seed", help="Seed of the episode instances."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
@@ -323,6 +325,8 @@ def eval_(
     """Evaluate an agent live on MiniWoB++ tasks; writes report.json, report.html and a plot.
 
     Example: demoforge eval --model .demoforge/models/latest --suite unseen --episodes 50 --seed 1 --json
+
+    Example: demoforge eval --model MODEL --tasks login-user,enter-password --episodes 20
     """
     import json
 
@@ -331,7 +335,8 @@ def eval_(
     if suite not in ("demonstrated", "unseen"):
         raise typer.BadParameter("choose demonstrated or unseen", param_hint="--suite")
     try:
-        report, paths = run_evaluation(model, suite, episodes, seed, tasks=tasks or None, out_dir=out,
+        names = [name for option in tasks or [] for name in option.split(",") if name]
+        report, paths = run_evaluation(model, suite, episodes, seed, tasks=names or None, out_dir=out,
                                        show=not as_json)
     except (FileNotFoundError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc

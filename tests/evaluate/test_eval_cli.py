@@ -29,17 +29,20 @@ def test_eval_json_and_report_files(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     out = tmp_path / "report"
     result = CliRunner().invoke(
         app,
-        ["eval", "--model", str(model), "--tasks", "click-button", "--episodes", "3", "--seed", "5",
+        ["eval", "--model", str(model), "--tasks", "click-button,focus-text", "--episodes", "3", "--seed", "5",
          "--json", "--out", str(out)],
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output.strip().splitlines()[-1])
-    assert report["episodes"] == 3 and set(report["tasks"]) == {"click-button"}
+    assert report["episodes"] == 6 and set(report["tasks"]) == {"click-button", "focus-text"}
     assert 0.0 <= report["mean_success"] <= 1.0
-    assert report["mean_success"] == report["tasks"]["click-button"]
     episodes = [json.loads(line) for line in (out / "episodes.jsonl").read_text().splitlines()]
-    assert [e["seed"] for e in episodes] == [f"eval:5:click-button:{i}" for i in range(3)]
-    assert sum(e["success"] for e in episodes) / 3 == report["mean_success"]
+    assert [e["seed"] for e in episodes] == [
+        f"eval:5:{task}:{i}" for task in ("click-button", "focus-text") for i in range(3)
+    ]
+    for task in ("click-button", "focus-text"):
+        assert sum(e["success"] for e in episodes if e["task"] == task) / 3 == report["tasks"][task]
+    assert report["mean_success"] == pytest.approx(sum(report["tasks"].values()) / 2)
     assert (out / "success.png").read_bytes()[:4] == b"\x89PNG"
     html = (out / "report.html").read_text()
     assert "CC-Net" in html and "click-button" in html
