@@ -56,7 +56,7 @@ def model_card(info: dict) -> str:
         f"- examples: {info['examples']} decisions from {info['contributors']} contributors"
         f" ({info['skipped_examples']} left out: their target was not among the policy's elements)",
         f"- tasks: {len(info['tasks'])}",
-        f"- at most {info['max_per_task'] or 'all'} examples per task\n"
+        f"- examples per task: {'at most ' + str(info['max_per_task']) if info['max_per_task'] else 'all'}\n"
         f"- epochs: {info['epochs']}, batch size {info['batch_size']}, peak learning rate {info['lr']}"
         f" (warm-up, then cosine), seed {info['seed']}",
         f"- policy: width {info['policy']['d']}, {info['policy']['n_layers']} self-attention layers",
