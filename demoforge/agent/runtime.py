@@ -85,6 +85,30 @@ class Run:
     stopped: str = "step limit"
 
 
+#: How often, and at most how long, the agent looks again while the page is still moving.
+SETTLE_POLL_MS = 50
+SETTLE_LIMIT_MS = 1000
+
+
+def wait_until_still(
+    page: Page, observe: Callable[[Page], DomSnapshot], poll_ms: int = SETTLE_POLL_MS, limit_ms: int = SETTLE_LIMIT_MS
+) -> None:
+    """Return once the page has stopped changing: two looks ``poll_ms`` apart agree.
+
+    A person waits for a menu to finish opening before clicking in it; an
+    agent that acts on a snapshot taken mid-animation points at where things
+    were (a pie menu's labels start at its centre and spread out). Pages that
+    never stop changing (a clock) are waited on for ``limit_ms`` at most.
+    """
+    snap = observe(page)
+    for _ in range(max(limit_ms // poll_ms, 0)):
+        page.wait_for_timeout(poll_ms)
+        again = observe(page)
+        if again == snap:
+            return
+        snap = again
+
+
 def run_agent(
     page: Page,
     agent: Agent,
@@ -104,6 +128,7 @@ def run_agent(
     no_effect: dict[str, set[tuple[int, str]]] = {}
     before: str | None = None
     for _ in range(max_steps):
+        wait_until_still(page, observe)
         if done():
             run.stopped = "done"
             return run

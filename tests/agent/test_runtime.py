@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from demoforge.agent.runtime import Agent, run_agent
+from demoforge.agent.runtime import Agent, run_agent, wait_until_still
 from demoforge.capture import snapshot as snapshots
 from demoforge.capture.browser import launch_browser
 from demoforge.cli import app
@@ -84,3 +84,26 @@ def test_an_action_that_changed_nothing_is_not_chosen_again(model: Path) -> None
                         done=lambda: page.evaluate("window.submitted !== undefined"))
         assert page.evaluate("window.submitted") == "zulu42"
     assert run.stopped == "done"
+
+
+MOVING = """<!doctype html><body style="margin:0">
+<button id="b" style="position:absolute;left:0;top:0;width:60px;height:20px">Go</button>
+<script>
+  let step = 0;
+  const timer = setInterval(() => {
+    step += 1;
+    document.getElementById("b").style.left = (step * 10) + "px";
+    if (step === 8) clearInterval(timer);
+  }, 30);
+</script></body>"""
+
+
+def test_the_agent_waits_until_the_page_stops_moving() -> None:
+    with launch_browser() as browser:
+        page = browser.new_page()
+        page.set_content(MOVING)
+        wait_until_still(page, snapshots.take)
+        assert page.evaluate("step") == 8  # the animation had finished
+        page.set_content(MOVING.replace("if (step === 8) clearInterval(timer);", ""))
+        wait_until_still(page, snapshots.take, limit_ms=300)  # a page that never stops: bounded
+        assert page.evaluate("step") > 0
