@@ -90,23 +90,31 @@ SETTLE_POLL_MS = 50
 SETTLE_LIMIT_MS = 1000
 
 
-def wait_until_still(
+def observe_still(
     page: Page, observe: Callable[[Page], DomSnapshot], poll_ms: int = SETTLE_POLL_MS, limit_ms: int = SETTLE_LIMIT_MS
-) -> None:
-    """Return once the page has stopped changing: two looks ``poll_ms`` apart agree.
+) -> tuple[DomSnapshot, float]:
+    """The page once it has stopped changing (two looks ``poll_ms`` apart agree),
+    and how long that last look took in ms.
 
     A person waits for a menu to finish opening before clicking in it; an
     agent that acts on a snapshot taken mid-animation points at where things
     were (a pie menu's labels start at its centre and spread out). Pages that
-    never stop changing (a clock) are waited on for ``limit_ms`` at most.
+    never stop changing (a clock) are waited on for ``limit_ms`` at most. The
+    waiting is not part of the look's time: it is the page's, not the agent's.
     """
-    snap = observe(page)
+
+    def look() -> tuple[DomSnapshot, float]:
+        t0 = time.perf_counter()
+        return observe(page), (time.perf_counter() - t0) * 1000
+
+    snap, ms = look()
     for _ in range(max(limit_ms // poll_ms, 0)):
         page.wait_for_timeout(poll_ms)
-        again = observe(page)
+        again, ms = look()
         if again == snap:
-            return
+            break
         snap = again
+    return snap, ms
 
 
 def run_agent(
@@ -128,17 +136,16 @@ def run_agent(
     no_effect: dict[str, set[tuple[int, str]]] = {}
     before: str | None = None
     for _ in range(max_steps):
-        wait_until_still(page, observe)
+        snap, observe_ms = observe_still(page, observe)
         if done():
             run.stopped = "done"
             return run
         t0 = time.perf_counter()
-        snap = observe(page)
         state = snap.model_dump_json()
         if run.actions and state == before and run.actions[-1].ref is not None:
             no_effect.setdefault(state, set()).add((run.actions[-1].ref, run.actions[-1].op))
         action = agent.decide(instruction, snap, run.actions, frozenset(no_effect.get(state, ())))
-        run.step_ms.append((time.perf_counter() - t0) * 1000)
+        run.step_ms.append(observe_ms + (time.perf_counter() - t0) * 1000)
         if action is None:
             run.stopped = "nothing to act on"
             return run

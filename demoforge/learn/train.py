@@ -331,8 +331,8 @@ def train(
             group["lr"] = lr * learning_rate_factor(step, total_steps)
         step += 1
     with progress() as bar:
-        task = bar.add_task("training", total=epochs * steps_per_epoch, info="", visible=show)
-        bar.update(task, completed=start_epoch * steps_per_epoch)
+        task = bar.add_task("training", total=total_steps, info="", visible=show)
+        bar.update(task, completed=step)
         for epoch in range(start_epoch, epochs):
             policy.train()
             losses = []

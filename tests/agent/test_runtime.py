@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from demoforge.agent.runtime import Agent, run_agent, wait_until_still
+from demoforge.agent.runtime import Agent, observe_still, run_agent
 from demoforge.capture import snapshot as snapshots
 from demoforge.capture.browser import launch_browser
 from demoforge.cli import app
@@ -102,8 +102,9 @@ def test_the_agent_waits_until_the_page_stops_moving() -> None:
     with launch_browser() as browser:
         page = browser.new_page()
         page.set_content(MOVING)
-        wait_until_still(page, snapshots.take)
+        snap, _ = observe_still(page, snapshots.take)
         assert page.evaluate("step") == 8  # the animation had finished
+        assert next(e for e in snap.elements if e.id == "b").box.x == 80  # seen where it came to rest
         page.set_content(MOVING.replace("if (step === 8) clearInterval(timer);", ""))
-        wait_until_still(page, snapshots.take, limit_ms=300)  # a page that never stops: bounded
+        observe_still(page, snapshots.take, limit_ms=300)  # a page that never stops: bounded
         assert page.evaluate("step") > 0
