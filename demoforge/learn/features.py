@@ -146,8 +146,27 @@ def element_string(e: Element) -> str:
     policy meets the same strings at run time as in training. Classes stand in
     for what an icon or a swatch without words looks like ("star", "trash").
     """
-    parts = [e.tag.lower(), e.input_type or "", e.text or "", e.id or "", e.classes or ""]
+    parts = [e.tag.lower(), e.input_type or "", e.text or "", e.id or "", page_classes(e.classes)]
     return " ".join(p for p in parts if p)[:200]
+
+
+#: Classes that say where the pointer is, not what the page shows: any "…hover…"
+#: or "…focus…" class, and jQuery UI's interaction states (its CSS framework sets
+#: ``ui-state-hover``/``ui-state-focus`` on mouse-over and ``ui-state-active`` on
+#: mouse-down or on the menu item under the pointer).
+POINTER_CLASS = re.compile(r"hover|focus|^ui-state-active$", re.IGNORECASE)
+
+
+def page_classes(classes: str | None) -> str:
+    """An element's classes without those that follow the pointer.
+
+    A recording's snapshot for a click is taken as the button goes down, with
+    the pointer already resting on the element about to be clicked; its hover
+    class marks the answer. The agent decides before it moves the pointer, so
+    that mark is never there for it: a policy that learned it clicks wherever
+    the mouse happens to be (a date picker's day under the last click).
+    """
+    return " ".join(c for c in (classes or "").split() if not POINTER_CLASS.search(c))
 
 
 def labels(elements: list[Element]) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from demoforge.events import Box, DomSnapshot, Element
-from demoforge.learn.features import visible_elements
+from demoforge.learn.features import element_string, visible_elements
 
 
 def element(ref: int, tag: str, parent: int | None = None, **fields: object) -> Element:
@@ -29,3 +29,13 @@ def test_elements_without_area_are_not_shown() -> None:
     assert visible_elements(DomSnapshot(elements=[flat, element(2, "button", text="Go")])) == [
         element(2, "button", text="Go")
     ]
+
+
+def test_classes_that_follow_the_pointer_are_not_read() -> None:
+    """A recorded click's snapshot has the pointer on the target already; its hover
+    class must not tell the policy which day of a date picker to click."""
+    hovered = element(1, "a", text="22", classes="ui-state-default ui-state-hover")
+    pressed = element(2, "div", text="Open", classes="ui-menu-item-wrapper ui-state-active")
+    assert element_string(hovered) == element_string(element(1, "a", text="22", classes="ui-state-default"))
+    assert element_string(pressed) == "div Open ui-menu-item-wrapper"
+    assert element_string(element(3, "span", classes="star hover-glow is-focused")) == "span star"
