@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import miniwob
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
 
 from demoforge.capture import snapshot
 from demoforge.events import Box, DomSnapshot
@@ -42,7 +42,19 @@ TASK_AREA = Box(x=0, y=0, width=160, height=210)
 HARNESS_IDS = frozenset({"query", "sync-task-cover", "reward-display", "click-canvas"})
 
 #: The viewport: the task area plus the harness's reward column beside it.
-VIEWPORT = {"width": 500, "height": 240}
+VIEWPORT: ViewportSize = {"width": 500, "height": 240}
+
+#: The flight pages draw their task in a 375 x 667 phone-sized iframe (``#wrap`` in
+#: flight-common/wrapper.css) with the instruction column to its right.
+FLIGHT_AREA = Box(x=0, y=0, width=375, height=667)
+FLIGHT_VIEWPORT: ViewportSize = {"width": 560, "height": 680}
+
+
+def task_layout(task: str) -> tuple[ViewportSize, Box]:
+    """The viewport a task's page needs and the task area inside it."""
+    if task.startswith("flight."):
+        return FLIGHT_VIEWPORT, FLIGHT_AREA
+    return VIEWPORT, TASK_AREA
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -99,22 +111,27 @@ class Outcome:
         return self.raw_reward > 0
 
 
-def task_area_only(snap: DomSnapshot) -> DomSnapshot:
+def task_area_only(snap: DomSnapshot, area: Box = TASK_AREA) -> DomSnapshot:
     """The snapshot without harness elements and without what lies outside the task area.
 
     Mirrors the benchmark's own ``core.getDOMInfo``, which leaves out the
     query, the start cover and the reward display: the recordings were made
-    from that view, so the agent is given the same one.
+    from that view, so the agent is given the same one. A page that frames its
+    task in an iframe (the flight pages) was recorded from inside that frame:
+    the frame element goes and its document's elements become top-level ones.
     """
     harness = {e.ref for e in snap.elements if e.id in HARNESS_IDS}
+    frames = {e.ref for e in snap.elements if e.tag == "iframe" and e.id == "wrap"}
     dropped: set[int] = set()
     kept = []
     for e in snap.elements:  # parents come before their children in a snapshot
         cx, cy = e.box.x + e.box.width / 2, e.box.y + e.box.height / 2
-        if e.ref in harness or e.parent in dropped or not TASK_AREA.contains(cx, cy):
+        if e.ref in harness or e.parent in dropped or not area.contains(cx, cy):
             dropped.add(e.ref)
             continue
-        kept.append(e)
+        if e.ref in frames:
+            continue
+        kept.append(e.model_copy(update={"parent": None}) if e.parent in frames else e)
     kept_refs = {e.ref for e in kept}
     focused = snap.focused if snap.focused in kept_refs else None
     return snap.model_copy(update={"elements": kept, "focused": focused})
@@ -134,7 +151,8 @@ class MiniWoBEnv:
         self.task = task
         self.url = task_url(task)
         self.data_mode = data_mode
-        self._context: BrowserContext = browser.new_context(viewport=VIEWPORT)
+        viewport, self.area = task_layout(task)
+        self._context: BrowserContext = browser.new_context(viewport=viewport)
         self.page: Page = self._context.new_page()
         self.page.goto(self.url)
         self.page.wait_for_selector("#sync-task-cover", state="attached")
@@ -174,7 +192,7 @@ class MiniWoBEnv:
     def observe(self) -> Observation:
         return Observation(
             instruction=self.instruction(),
-            snapshot=task_area_only(snapshot.take(self.page)),
+            snapshot=task_area_only(snapshot.take(self.page), self.area),
         )
 
     def outcome(self) -> Outcome:

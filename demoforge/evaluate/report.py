@@ -46,18 +46,26 @@ def summary(results: list[TaskResult], suite: str, seed: int, model: str) -> dic
         "episodes": episodes,
         "tasks": tasks,
         "intervals": {r.task: wilson(r.successes, len(r.episodes)) for r in results},
+        # Success is raw reward > 0; where the page gives partial credit (the flight
+        # forms: the share of fields right) the mean says how much was right.
+        "raw_reward": {r.task: r.mean_raw_reward for r in results},
         "episodes_per_task": {r.task: len(r.episodes) for r in results},
         "step_ms": step_ms_summary(results),
         "published": [{"method": m, "mean_success": v, "note": n} for m, v, n in PUBLISHED],
     }
 
 
-def table(report: dict) -> list[tuple[str, str, str]]:
-    """Rows (task, success, 95% interval) then the mean beside the published figures."""
+#: The per-task table's columns.
+COLUMNS = ("task", "success", "95% interval", "mean raw reward")
+
+
+def table(report: dict) -> list[tuple[str, str, str, str]]:
+    """Rows (task, success, 95% interval, mean raw reward), by task name."""
     rows = []
     for task, rate in sorted(report["tasks"].items()):
         lo, hi = report["intervals"][task]
-        rows.append((task, f"{rate:.3f}", f"[{lo:.2f}, {hi:.2f}]"))
+        raw = report.get("raw_reward", {}).get(task)
+        rows.append((task, f"{rate:.3f}", f"[{lo:.2f}, {hi:.2f}]", "" if raw is None else f"{raw:.2f}"))
     return rows
 
 
@@ -94,9 +102,8 @@ def write(report: dict, out_dir: Path) -> dict[str, Path]:
     paths["json"].write_text(json.dumps(report, indent=2) + "\n")
     plot(report, paths["png"])
     img = base64.b64encode(paths["png"].read_bytes()).decode()
-    rows = "".join(
-        f"<tr><td>{html.escape(t)}</td><td>{r}</td><td>{ci}</td></tr>" for t, r, ci in table(report)
-    )
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in table(report))
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
     pub = "".join(
         f"<tr><td>{html.escape(m)}</td><td>{v:.3f}</td><td>{html.escape(n)}</td></tr>" for m, v, n in PUBLISHED
     )
@@ -116,7 +123,7 @@ fresh instances. Success = the page's raw reward &gt; 0.</p>
 <p>Agent decision time per step: median {ms.get('median', float('nan')):.1f} ms,
 95th percentile {ms.get('p95', float('nan')):.1f} ms over {ms.get('steps', 0)} steps.</p>
 <img src="data:image/png;base64,{img}" alt="per-task success" style="max-width:100%">
-<h2>Per task</h2><table><tr><th>task</th><th>success</th><th>95% interval</th></tr>{rows}</table>
+<h2>Per task</h2><table><tr>{head}</tr>{rows}</table>
 </body></html>
 """
     )
@@ -129,7 +136,7 @@ def print_table(report: dict) -> None:
     from rich.table import Table
 
     tasks = Table(title=f"{report['suite']}: per task ({report['episodes']} episodes)")
-    for col in ("task", "success", "95% interval"):
+    for col in COLUMNS:
         tasks.add_column(col)
     for row in table(report):
         tasks.add_row(*row)

@@ -40,8 +40,11 @@ def test_eval_json_and_report_files(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert [e["seed"] for e in episodes] == [
         f"eval:5:{task}:{i}" for task in ("click-button", "focus-text") for i in range(3)
     ]
+    saved = json.loads((out / "report.json").read_text())
     for task in ("click-button", "focus-text"):
         assert sum(e["success"] for e in episodes if e["task"] == task) / 3 == report["tasks"][task]
+        raw = [e["raw_reward"] for e in episodes if e["task"] == task]
+        assert saved["raw_reward"][task] == pytest.approx(sum(raw) / 3)
     assert report["mean_success"] == pytest.approx(sum(report["tasks"].values()) / 2)
     assert (out / "success.png").read_bytes()[:4] == b"\x89PNG"
     html = (out / "report.html").read_text()

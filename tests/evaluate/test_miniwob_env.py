@@ -97,3 +97,23 @@ def test_natural_language_task_gives_the_utterance_not_the_answer_fields(browser
         assert fields, "the page does carry an answer key, which the agent is not given"
     finally:
         env.close()
+
+
+def test_flight_page_is_observed_from_inside_its_frame(browser: Browser) -> None:
+    """The flight form lives in a 375 x 667 iframe; the recordings saw that frame's
+    document, so the agent does too: its fields, at the frame's coordinates, with
+    neither the frame element nor the instruction column beside it."""
+    env = MiniWoBEnv(browser, "flight.Alaska-auto")
+    try:
+        obs = env.reset("flight")
+        by_id = {e.id: e for e in obs.snapshot.elements if e.id}
+        assert {"geo-from", "geo-to", "departure-date"} <= set(by_id)
+        assert "wrap" not in by_id and "query" not in by_id
+        assert all(e.box.x + e.box.width / 2 < 375 for e in obs.snapshot.elements)
+        assert by_id["geo-from"].parent is None or by_id["geo-from"].parent in {e.ref for e in obs.snapshot.elements}
+        click(env, by_id["geo-from"])
+        env.page.keyboard.type("Bos")
+        env.page.wait_for_timeout(300)
+        assert any("Boston" in (e.text or "") for e in env.observe().snapshot.elements), "real input reaches the frame"
+    finally:
+        env.close()
