@@ -300,7 +300,7 @@ def agent_run(
 
     try:
         run, session = run_on_url(model, url, instruction, max_steps=max_steps, record=record, headless=headless)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ValueError) as exc:
         raise typer.BadParameter(str(exc), param_hint="--model") from exc
     console = Console()
     for i, action in enumerate(run.actions, 1):

@@ -36,7 +36,10 @@ def load_policy(model_dir: Path) -> Policy:
         raise FileNotFoundError(f"no trained policy at {path}: run `demoforge train` first")
     state = torch.load(path, weights_only=False)
     policy = Policy(PolicyConfig(**state["config"]))
-    policy.load_state_dict(state["model"])
+    try:
+        policy.load_state_dict(state["model"])
+    except RuntimeError as exc:  # a model from before a change to what the policy reads
+        raise ValueError(f"{path} was trained on other features than this version reads: train it again") from exc
     policy.eval()
     return policy
 

@@ -43,7 +43,7 @@ _WORD = re.compile(r"\w+")
 _QUOTED = re.compile(r"\"([^\"]+)\"|'([^']+)'|“([^”]+)”")
 
 #: Numeric features per element; see ``element_features`` for their meaning.
-N_ELEMENT_FEATURES = 34 + HISTORY
+N_ELEMENT_FEATURES = 36 + HISTORY
 #: Numeric features per instruction word piece; see ``token_features``.
 N_TOKEN_FEATURES = 6
 #: Columns of ``token_features``: the piece starts a word / ends a word.
@@ -203,6 +203,54 @@ def match_features(text: str | None, instr_words: set[str], instr_norm: str, quo
     return [overlap, contained, is_quoted, 1.0]
 
 
+def steps_up_to_named(elements: list[Element], instr_norm: str) -> list[int | None]:
+    """For each element, how many steps up the page's tree it takes to meet an element
+    whose whole text the instruction names; None when there is none to meet.
+
+    This is how a person finds "the star of the email by Julietta" or "the
+    retweet button of the post by @ante": first the named thing, then the
+    control in the same row or card. The tree is read from the elements'
+    selectors (``#main > div:nth-of-type(4) > span``), which imported and live
+    snapshots both carry.
+    """
+    paths = [e.selector.split(" > ") if e.selector else None for e in elements]
+    named = [
+        p for e, p in zip(elements, paths) if p and words(e.text) and f" {norm(e.text)} " in f" {instr_norm} "
+    ]
+    out: list[int | None] = []
+    for path in paths:
+        best = None
+        for other in named if path else ():
+            shared = 0
+            for a, b in zip(path, other):
+                if a != b:
+                    break
+                shared += 1
+            if shared and (best is None or len(path) - shared < best):
+                best = len(path) - shared
+        out.append(best)
+    return out
+
+
+def nearness_features(elements: list[Element], instr_norm: str) -> list[tuple[float, float]]:
+    """Per element: nearness in the tree to a named element, and whether it is the
+    nearest of the elements that look like it (same tag and classes): the one star
+    among the inbox's stars that sits in the named sender's row."""
+    ups = steps_up_to_named(elements, instr_norm)
+    kinds: dict[tuple[str, str], list[int]] = {}
+    for e, up in zip(elements, ups):
+        if up is not None:
+            kinds.setdefault((e.tag, page_classes(e.classes)), []).append(up)
+    out = []
+    for e, up in zip(elements, ups):
+        if up is None:
+            out.append((0.0, 0.0))
+            continue
+        alike = kinds[(e.tag, page_classes(e.classes))]
+        out.append((1 / (1 + up), float(len(alike) > 1 and up == min(alike) and up < max(alike))))
+    return out
+
+
 def _point(action: Action) -> tuple[float, float] | None:
     if action.x is not None and action.y is not None:
         return action.x, action.y
@@ -228,6 +276,7 @@ def element_features(
     points = [_point(a) for a in recent]
     all_points = [p for p in map(_point, history) if p is not None]
     typed = {norm(a.text) for a in history if a.op == "type" and not a.masked}
+    nearness = nearness_features(elements, instr_norm)
     n = max(len(elements), 1)
     rows = []
     for i, e in enumerate(elements):
@@ -261,6 +310,7 @@ def element_features(
             float(e.tag.lower() in ("input", "textarea", "select")),
             float(e.tag.lower() in ("button", "a") or e.role in ("button", "link")),
             float(b.width * b.height < 400),
+            *nearness[i],
             *hits,
             min(sum(b.contains(*p) for p in all_points), 3) / 3,
         ]

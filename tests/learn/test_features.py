@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from demoforge.events import Box, DomSnapshot, Element
-from demoforge.learn.features import element_string, visible_elements
+from demoforge.learn.features import element_string, nearness_features, norm, visible_elements
 
 
 def element(ref: int, tag: str, parent: int | None = None, **fields: object) -> Element:
@@ -39,3 +39,22 @@ def test_classes_that_follow_the_pointer_are_not_read() -> None:
     assert element_string(hovered) == element_string(element(1, "a", text="22", classes="ui-state-default"))
     assert element_string(pressed) == "div Open ui-menu-item-wrapper"
     assert element_string(element(3, "span", classes="star hover-glow is-focused")) == "span star"
+
+
+def test_the_control_in_the_named_row_is_the_nearest_of_its_kind() -> None:
+    """ "Star the email by Julietta": the star in Julietta's row is nearer in the
+    tree to the named sender than the other rows' stars, and flagged so."""
+    rows = []
+    for i, sender in enumerate(["Emmi", "Julietta", "Letty"], start=1):
+        row = f"#main > div:nth-of-type({i})"
+        rows += [
+            element(10 * i, "div", text=sender, classes="email-sender", selector=f"{row} > div:nth-of-type(1) > div"),
+            element(10 * i + 1, "span", classes="star", selector=f"{row} > div:nth-of-type(2) > span"),
+        ]
+    near = nearness_features(rows, norm("Find the email by Julietta and click the star icon."))
+    stars = [f for e, f in zip(rows, near) if e.classes == "star"]
+    assert [flag for _, flag in stars] == [0.0, 1.0, 0.0]
+    assert stars[1][0] > stars[0][0] == stars[2][0] > 0
+    senders = [f for e, f in zip(rows, near) if e.classes == "email-sender"]
+    assert senders[1] == (1.0, 1.0)
+    assert nearness_features(rows, norm("Click the trash icon.")) == [(0.0, 0.0)] * len(rows)

@@ -94,3 +94,14 @@ def test_learning_rate_warms_up_then_anneals_to_zero() -> None:
     assert all(a <= b for a, b in zip(factors[:peak], factors[1 : peak + 1]))  # rises
     assert all(a >= b for a, b in zip(factors[peak:], factors[peak + 1 :]))  # then falls
     assert factors[-1] < 1e-4
+
+
+def test_a_model_trained_on_other_features_is_refused_clearly(tiny_dataset: Path, tmp_path: Path) -> None:
+    train(tiny_dataset, tmp_path / "m", epochs=1, seed=0, show=False)
+    path = tmp_path / "m" / "model.pt"
+    state = torch.load(path, weights_only=False)
+    first = next(k for k, v in state["model"].items() if v.dim() == 2)
+    state["model"][first] = state["model"][first][:, :-1]  # one input feature fewer, as in an older version
+    torch.save(state, path)
+    with pytest.raises(ValueError, match="train it again"):
+        load_policy(tmp_path / "m")
