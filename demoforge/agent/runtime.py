@@ -22,7 +22,7 @@ from demoforge.dataset.actions import OPS, Action
 from demoforge.dataset.miniwob_dom import target_of
 from demoforge.events import DomSnapshot
 from demoforge.learn.checkpoint import load_policy
-from demoforge.learn.features import featurize, text_encoder
+from demoforge.learn.features import featurize, page_view, text_encoder
 from demoforge.learn.model import collate
 
 #: Scrolling is "one wheel notch down": the policy chooses where, not how far.
@@ -127,8 +127,9 @@ def run_agent(
 ) -> Run:
     """Act on ``page`` until ``done()``, the step limit, or nothing is left to try.
 
-    An action after which the page looks exactly as before had no effect; it
-    is not chosen again on that page state, so the agent cannot loop on it.
+    An action after which the page looks exactly as before to the policy (a
+    moved pointer's hover mark aside) had no effect; it is not chosen again on
+    that page state, so the agent cannot loop on it.
     ``step_ms`` records the decision time per step (observe + decide), the
     figure the agent's speed budget is about; acting waits for the page.
     """
@@ -141,7 +142,7 @@ def run_agent(
             run.stopped = "done"
             return run
         t0 = time.perf_counter()
-        state = snap.model_dump_json()
+        state = page_view(snap)
         if run.actions and state == before and run.actions[-1].ref is not None:
             no_effect.setdefault(state, set()).add((run.actions[-1].ref, run.actions[-1].op))
         action = agent.decide(instruction, snap, run.actions, frozenset(no_effect.get(state, ())))

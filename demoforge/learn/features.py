@@ -14,6 +14,7 @@ repeat a lot across steps and episodes, so their embeddings are cached.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -399,6 +400,16 @@ def visible_elements(snapshot: DomSnapshot) -> list[Element]:
             or e.ref not in parents
         )
     ][:MAX_ELEMENTS]
+
+
+def page_view(snapshot: DomSnapshot) -> str:
+    """What the policy can tell of a page, as one string: two snapshots with the same
+    view are the same page to it (a moved pointer's hover class is no change)."""
+    elements = [
+        (e.ref, element_string(e), e.value, e.checked, e.filled, e.focused, e.box.x, e.box.y, e.box.width, e.box.height)
+        for e in visible_elements(snapshot)
+    ]
+    return json.dumps([snapshot.focused, elements])
 
 
 def texts_of(instruction: str, snapshot: DomSnapshot) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from demoforge.events import Box, DomSnapshot, Element
-from demoforge.learn.features import element_string, nearness_features, norm, visible_elements
+from demoforge.learn.features import element_string, nearness_features, norm, page_view, visible_elements
 
 
 def element(ref: int, tag: str, parent: int | None = None, **fields: object) -> Element:
@@ -58,3 +58,10 @@ def test_the_control_in_the_named_row_is_the_nearest_of_its_kind() -> None:
     senders = [f for e, f in zip(rows, near) if e.classes == "email-sender"]
     assert senders[1] == (1.0, 1.0)
     assert nearness_features(rows, norm("Click the trash icon.")) == [(0.0, 0.0)] * len(rows)
+
+
+def test_a_hover_mark_is_no_change_of_the_page() -> None:
+    before = DomSnapshot(elements=[element(1, "button", text="Go", classes="btn"), element(2, "input", value="")])
+    hovered = DomSnapshot(elements=[element(1, "button", text="Go", classes="btn hover"), element(2, "input", value="")])
+    typed = DomSnapshot(elements=[element(1, "button", text="Go", classes="btn"), element(2, "input", value="a")])
+    assert page_view(before) == page_view(hovered) != page_view(typed)
