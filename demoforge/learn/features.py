@@ -377,13 +377,15 @@ class StepFeatures:
 def visible_elements(snapshot: DomSnapshot) -> list[Element]:
     """The elements the policy chooses among, in document order, capped.
 
-    Those with an area and something to read or act on: text, a value, a
-    checked state, an interactive tag, or nothing inside them (an icon, a
-    swatch, an empty cell). A live snapshot also keeps elements made
-    interactive by attributes alone (``role``, ``tabindex``, ``onclick``);
-    the 2017 DOM dumps carry no attributes, so a policy trained on them has
-    never seen such a container apart from the text inside it: here it is
-    cut, and both sources give the policy the same view.
+    Those with an area and something to read or act on: text, a value, an
+    interactive tag, or nothing inside them (an icon, a swatch, an empty
+    cell). A live snapshot also keeps elements made interactive, or given a
+    checked state, by attributes alone (``role``, ``tabindex``, ``onclick``,
+    ``aria-selected``: a tab strip's ``<li>``); the 2017 DOM dumps carry no
+    attributes, so a policy trained on them has never seen such a container
+    apart from the text inside it: here it is cut, and both sources give the
+    policy the same view. (A checkbox's checked state is kept: it is an
+    ``input``.)
     """
     parents = {e.parent for e in snapshot.elements}
     return [
@@ -394,7 +396,6 @@ def visible_elements(snapshot: DomSnapshot) -> list[Element]:
         and (
             e.text
             or e.value is not None
-            or e.checked is not None
             or e.tag.lower() in INTERACTIVE_TAGS
             or e.tag.lower() in SVG_SHAPES
             or e.ref not in parents

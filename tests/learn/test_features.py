@@ -13,7 +13,7 @@ def element(ref: int, tag: str, parent: int | None = None, **fields: object) -> 
 def test_attribute_only_containers_are_cut_and_leaves_kept() -> None:
     snap = DomSnapshot(
         elements=[
-            element(1, "li", role="tab"),  # kept live for its role; the 2017 dumps never show it
+            element(1, "li", role="tab", checked=True),  # kept live for its role and aria-selected; the 2017 dumps never show it
             element(2, "a", parent=1, text="Tab #2"),
             element(3, "div", classes="color"),  # a swatch: nothing inside it
             element(4, "div", role="button"),
