@@ -64,8 +64,7 @@ def table(report: dict) -> list[tuple[str, str, str, str]]:
     rows = []
     for task, rate in sorted(report["tasks"].items()):
         lo, hi = report["intervals"][task]
-        raw = report.get("raw_reward", {}).get(task)
-        rows.append((task, f"{rate:.3f}", f"[{lo:.2f}, {hi:.2f}]", "" if raw is None else f"{raw:.2f}"))
+        rows.append((task, f"{rate:.3f}", f"[{lo:.2f}, {hi:.2f}]", f"{report['raw_reward'][task]:.2f}"))
     return rows
 
 

@@ -192,6 +192,11 @@ def quoted(text: str) -> list[str]:
     return [norm(next(g for g in m.groups() if g)) for m in _QUOTED.finditer(text)]
 
 
+def contained_in(text_norm: str, instr_norm: str) -> bool:
+    """Whether the instruction names these (normalised) words, whole, in this order."""
+    return f" {text_norm} " in f" {instr_norm} "
+
+
 def match_features(text: str | None, instr_words: set[str], instr_norm: str, quotes: list[str]) -> list[float]:
     """How the words of ``text`` meet the instruction's: overlap, containment, quoted equality."""
     w = words(text)
@@ -199,7 +204,7 @@ def match_features(text: str | None, instr_words: set[str], instr_norm: str, quo
         return [0.0, 0.0, 0.0, 0.0]
     n = " ".join(w)
     overlap = sum(x in instr_words for x in w) / len(w)
-    contained = float(f" {n} " in f" {instr_norm} ")
+    contained = float(contained_in(n, instr_norm))
     is_quoted = float(n in quotes)
     return [overlap, contained, is_quoted, 1.0]
 
@@ -215,9 +220,7 @@ def steps_up_to_named(elements: list[Element], instr_norm: str) -> list[int | No
     snapshots both carry.
     """
     paths = [e.selector.split(" > ") if e.selector else None for e in elements]
-    named = [
-        p for e, p in zip(elements, paths) if p and words(e.text) and f" {norm(e.text)} " in f" {instr_norm} "
-    ]
+    named = [p for e, p in zip(elements, paths) if p and words(e.text) and contained_in(norm(e.text), instr_norm)]
     out: list[int | None] = []
     for path in paths:
         best = None
@@ -238,16 +241,17 @@ def nearness_features(elements: list[Element], instr_norm: str) -> list[tuple[fl
     nearest of the elements that look like it (same tag and classes): the one star
     among the inbox's stars that sits in the named sender's row."""
     ups = steps_up_to_named(elements, instr_norm)
+    looks = [(e.tag, page_classes(e.classes)) for e in elements]
     kinds: dict[tuple[str, str], list[int]] = {}
-    for e, up in zip(elements, ups):
+    for look, up in zip(looks, ups):
         if up is not None:
-            kinds.setdefault((e.tag, page_classes(e.classes)), []).append(up)
+            kinds.setdefault(look, []).append(up)
     out = []
-    for e, up in zip(elements, ups):
+    for look, up in zip(looks, ups):
         if up is None:
             out.append((0.0, 0.0))
             continue
-        alike = kinds[(e.tag, page_classes(e.classes))]
+        alike = kinds[look]
         out.append((1 / (1 + up), float(len(alike) > 1 and up == min(alike) and up < max(alike))))
     return out
 
