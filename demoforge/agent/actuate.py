@@ -11,10 +11,13 @@ from __future__ import annotations
 from playwright.sync_api import Error as PlaywrightError, Page
 
 from demoforge.dataset.actions import Action
+from demoforge.dataset.datetime_fields import SEGMENTED_INPUT_TYPES, keys_for
 from demoforge.events import DomSnapshot, Element
 
 #: How long the page is given to react after an action (animations, handlers).
 SETTLE_MS = 40
+#: Where in a date or time field its first segment is, from the field's left edge (CSS px).
+FIRST_SEGMENT_PX = 8
 
 
 def centre(e: Element) -> tuple[float, float]:
@@ -39,13 +42,18 @@ def perform(page: Page, action: Action, snap: DomSnapshot) -> None:
         mouse.dblclick(*_point(action, snap))
     elif action.op in ("type", "select"):
         target = snap.by_ref().get(action.ref) if action.ref is not None else None
-        if target is not None and not (target.focused or snap.focused == target.ref):
+        segmented = target is not None and target.input_type in SEGMENTED_INPUT_TYPES
+        if segmented:
+            # Keys fill a date or time field from the segment they start in: begin at the first.
+            mouse.click(target.box.x + min(FIRST_SEGMENT_PX, target.box.width / 4), centre(target)[1])
+        elif target is not None and not (target.focused or snap.focused == target.ref):
             mouse.click(*_point(action, snap))
         if action.op == "type":
             # ``text`` is the field's whole text: replace what is there.
-            keyboard.press("ControlOrMeta+a")
+            if not segmented:
+                keyboard.press("ControlOrMeta+a")
             if action.text:
-                keyboard.type(action.text)
+                keyboard.type(keys_for(target.input_type if target else None, action.text))
             else:
                 keyboard.press("Backspace")
         else:

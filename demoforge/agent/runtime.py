@@ -47,9 +47,9 @@ class Agent:
     ) -> Action | None:
         """The next action, or None when the page offers nothing to act on.
 
-        ``ruled_out`` holds (element ref, op) pairs that were already tried on
-        this very page state and changed nothing; the policy's next choice is
-        taken instead, as a person tries something else when a click does nothing.
+        ``ruled_out`` holds (element ref, op) pairs already tried on this very
+        page state; the policy's next choice is taken instead, as a person tries
+        something else when a click does nothing.
         """
         feats = featurize(instruction, snap, history, self.encoder)
         if not feats.refs:
@@ -127,30 +127,30 @@ def run_agent(
 ) -> Run:
     """Act on ``page`` until ``done()``, the step limit, or nothing is left to try.
 
-    An action after which the page looks exactly as before to the policy (a
-    moved pointer's hover mark aside) had no effect; it is not chosen again on
-    that page state, so the agent cannot loop on it.
+    An action is not taken twice on the same page state (the page as the policy
+    sees it, a moved pointer's hover mark aside): had it changed nothing, doing
+    it again would change nothing either; had it led somewhere that came back
+    here (a toggle clicked on and off), it would only go round again. The
+    policy's next choice is taken instead, so the agent cannot loop.
     ``step_ms`` records the decision time per step (observe + decide), the
     figure the agent's speed budget is about; acting waits for the page.
     """
     run = Run()
-    no_effect: dict[str, set[tuple[int, str]]] = {}
-    before: str | None = None
+    tried: dict[str, set[tuple[int, str]]] = {}
     for _ in range(max_steps):
         snap, observe_ms = observe_still(page, observe)
         if done():
             run.stopped = "done"
             return run
         t0 = time.perf_counter()
-        state = page_view(snap)
-        if run.actions and state == before and run.actions[-1].ref is not None:
-            no_effect.setdefault(state, set()).add((run.actions[-1].ref, run.actions[-1].op))
-        action = agent.decide(instruction, snap, run.actions, frozenset(no_effect.get(state, ())))
+        done_here = tried.setdefault(page_view(snap), set())
+        action = agent.decide(instruction, snap, run.actions, frozenset(done_here))
         run.step_ms.append(observe_ms + (time.perf_counter() - t0) * 1000)
         if action is None:
             run.stopped = "nothing to act on"
             return run
-        before = state
+        if action.ref is not None:
+            done_here.add((action.ref, action.op))
         perform(page, action, snap)
         run.actions.append(action)
     if done():

@@ -42,7 +42,11 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from demoforge.dataset.keycodes import MODIFIER_KEYCODES, key_and_code, key_from_char_code
+from demoforge.dataset.keycodes import (
+    MODIFIER_KEYCODES,
+    key_and_code,
+    key_from_char_code,
+)
 from demoforge.dataset.miniwob_dom import snapshot_from_miniwob, target_of
 from demoforge.events import DomSnapshot, Element, Event
 
@@ -59,6 +63,8 @@ POINTER_TYPES = {
     "dblclick": "dblclick",
 }
 KEY_TYPES = {"keydown": "key_down", "keyup": "key_up"}
+#: Less than this is layout rounding between two dumps, not a scroll (CSS px).
+MIN_SCROLL_PX = 1.0
 KNOWN_ACTIONS = set(POINTER_TYPES) | set(KEY_TYPES) | {"keypress", "scroll"}
 
 _events_adapter: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
@@ -227,20 +233,33 @@ class _EpisodeReader:
         self.elements: dict[int, Element] = {}
         self.values: dict[int, tuple[str | None, bool | None]] = {}
         self.scroll_origin: dict[int, float] = {}
+        self.last_dom: dict[str, Any] | None = None
+        self.scrolling = False
+        self.scroll_aim: tuple[int, dict[str, Any] | None] | None = None  # container, target
         self.open_keydown: dict[str, dict[str, Any]] = {}
 
     def state(self, state: dict[str, Any]) -> None:
         ts = self.base_ts + int(state["time"])
         mapped = snapshot_from_miniwob(state["dom"])
         action = state.get("action")
+        scroll = action is not None and action["type"] == "scroll"
+        if (scroll or self.scrolling) and self.last_dom is not None:
+            # Before this state's snapshot: what the person saw was the page before it moved.
+            self._scroll(ts, self.last_dom, state["dom"])
+        if not scroll:
+            self.scroll_aim = None  # the gesture is over
+        self.scrolling, self.last_dom = scroll, state["dom"]
         snapshot_json = json.dumps(mapped.snapshot, separators=(",", ":"))
         snapshot_event = None
         if snapshot_json != self.last_snapshot_json:
             model = DomSnapshot.model_validate(mapped.snapshot)
             self.elements = model.by_ref()
             self._values_changed(ts, mapped.masked_values)
-            snapshot_event = self._snapshot(ts, model, action)
-            self.last_snapshot_json = snapshot_json
+            if not scroll:
+                # A page caught mid-scroll is no state anyone acted on: leaving it out keeps
+                # a gesture's scroll events together, one action seen from before it began.
+                snapshot_event = self._snapshot(ts, model, action)
+                self.last_snapshot_json = snapshot_json
         elif mapped.masked_values != self.masked_values:
             self._values_changed(ts, mapped.masked_values)
         self.masked_values = mapped.masked_values
@@ -306,7 +325,7 @@ class _EpisodeReader:
         if kind in KEY_TYPES:
             return self._key(ts, kind, int(action.get("keyCode") or 0), target_ref)
         if kind == "scroll":
-            return self._scroll(ts, target_ref)
+            return None  # emitted from the states around it (``_scroll``)
         char = key_from_char_code(int(action.get("charCode") or 0))
         pressed = list(self.open_keydown.values())
         if char is not None and pressed:
@@ -334,20 +353,63 @@ class _EpisodeReader:
             self.open_keydown[slot] = event
         return event
 
-    def _scroll(self, ts: int, target_ref: int | None) -> dict[str, Any]:
-        """The 2017 recorder logged that something scrolled, not by how much. The
-        offset is recovered from how far the scrolled element's first child moved
-        relative to it since the element was first seen."""
-        element = self.elements.get(target_ref) if target_ref is not None else None
-        scroll_y = 0.0
-        if element is not None:
-            child = next((e for e in self.elements.values() if e.parent == element.ref), None)
-            if child is not None:
-                offset = child.box.y - element.box.y
-                scroll_y = self.scroll_origin.setdefault(element.ref, offset) - offset
-        return self.out.add(
-            "scroll", ts, scroll_x=0.0, scroll_y=scroll_y, target=self._target(target_ref)
+    def _scroll(self, ts: int, before: dict[str, Any], now: dict[str, Any]) -> None:
+        """A ``scroll`` event for the container that scrolled between two states.
+
+        The 2017 recorder logged that something scrolled, not what or by how
+        much, and dumped the page as the scroll began: the offset shows in the
+        states after it. The container is the element whose first child moved
+        furthest relative to it; it is followed from the logged scroll to the
+        next other action. Its offset is counted from where its first child
+        sat when it was first seen. The scroll is aimed as the person saw the
+        page before the gesture began (the last snapshot emitted), and all of
+        one gesture's events at one target, so that they make one action.
+        """
+        moved = _child_offsets(now)
+        shifts = {
+            ref: (offset, node)
+            for ref, (offset, node) in _child_offsets(before).items()
+            if ref in moved and abs(moved[ref][0] - offset) >= MIN_SCROLL_PX
+        }
+        if not shifts:
+            return
+        ref = max(shifts, key=lambda r: abs(shifts[r][0] - moved[r][0]))
+        origin = self.scroll_origin.setdefault(ref, shifts[ref][0])
+        if self.scroll_aim is None or self.scroll_aim[0] != ref:
+            aim = _scroll_target(shifts[ref][1], self.elements)
+            self.scroll_aim = (ref, target_of(aim).model_dump(exclude_none=True) if aim else None)
+        self.out.add(
+            "scroll", ts, scroll_x=0.0, scroll_y=origin - moved[ref][0], target=self.scroll_aim[1]
         )
+
+
+def _child_offsets(dom: dict[str, Any]) -> dict[int, tuple[float, dict[str, Any]]]:
+    """Each dumped node with children: how far below its top its first child sits, and the node."""
+    out: dict[int, tuple[float, dict[str, Any]]] = {}
+    stack = [dom]
+    while stack:
+        node = stack.pop()
+        children = node.get("children") or []
+        if children and "ref" in node:
+            out[node["ref"]] = (float(children[0].get("top") or 0) - float(node.get("top") or 0), node)
+        stack.extend(children)
+    return out
+
+
+def _scroll_target(container: dict[str, Any], elements: dict[int, Element]) -> Element | None:
+    """What a scroll of ``container`` is aimed at: the container if the policy sees
+    it, else the first element inside it that shows within its box, which is
+    where a wheel turned over the container lands."""
+    top = float(container.get("top") or 0)
+    bottom = top + float(container.get("height") or 0)
+    stack = [container]  # depth first, in document order
+    while stack:
+        node = stack.pop()
+        element = elements.get(node.get("ref", -1))
+        if element is not None and top <= element.box.y < bottom:
+            return element
+        stack.extend(reversed(node.get("children") or []))
+    return None
 
 
 def parse_episode(path: Path) -> ImportedEpisode:

@@ -35,6 +35,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from demoforge.dataset.actions import Action
+from demoforge.dataset.datetime_fields import SEGMENTED_INPUT_TYPES, keyed_text
 from demoforge.events import (
     Change,
     Click,
@@ -151,6 +152,13 @@ class _Field:
         """Apply one key; False if it is not an editing key (it ends the run)."""
         key, mods = event.key, event.modifiers
         shortcut = mods.ctrl or mods.meta
+        if self.target.input_type in SEGMENTED_INPUT_TYPES and not shortcut and (
+            len(key) == 1 or key in ("Backspace", "Delete")
+        ):
+            # A date or time field's keys fill its segments, not a text: only the
+            # value the page reads afterwards says what the field holds.
+            self.last = event
+            return True
         start, end = self.selection()
         if shortcut and key.lower() == "a":
             self.anchor, self.caret = 0, len(self.text)
@@ -453,9 +461,8 @@ class _Reducer:
         field_, self.field = self.field, None
         if field_ is None or field_.text == field_.initial:
             return
-        self.emit(
-            field_.first, "type", field_.target, field_.last or field_.first, text=field_.text
-        )
+        text = keyed_text(field_.target.input_type, field_.text)
+        self.emit(field_.first, "type", field_.target, field_.last or field_.first, text=text)
 
     # --- scrolling ------------------------------------------------------------
 

@@ -19,6 +19,8 @@ PAGE = """<!doctype html><body style="margin:0">
 <button id="go" style="position:absolute;left:40px;top:30px;width:80px;height:30px">Go</button>
 <input id="name" style="position:absolute;left:40px;top:90px;width:150px" value="old">
 <select id="pet" style="position:absolute;left:40px;top:140px"><option>cat</option><option>dog</option></select>
+<input id="day" type="date" style="position:absolute;left:220px;top:30px;width:150px">
+<input id="at" type="time" style="position:absolute;left:220px;top:90px;width:150px" value="09:05">
 <script>
 window.log = [];
 document.getElementById('go').addEventListener('click', e => log.push(['click', e.isTrusted]));
@@ -61,6 +63,14 @@ def test_type_replaces_the_fields_text_by_keystrokes(page: Page, snap: DomSnapsh
     assert ["key", "S", True] in keys  # typed key by key, not set by script
     after = snapshot.take(page)
     assert find(after, "name").focused
+
+
+def test_date_and_time_fields_take_the_keys_a_person_types(page: Page, snap: DomSnapshot) -> None:
+    """Segmented fields are keyed from their first segment, in the form they display."""
+    for id_, text, value in (("day", "09/24/2019", "2019-09-24"), ("at", "2:18 PM", "14:18")):
+        field = find(snap, id_)
+        perform(page, Action(op="type", ref=field.ref, x=centre(field)[0], y=centre(field)[1], text=text), snap)
+        assert page.input_value(f"#{id_}") == value
 
 
 def test_press_and_select(page: Page, snap: DomSnapshot) -> None:

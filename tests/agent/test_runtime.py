@@ -11,6 +11,7 @@ from demoforge.agent.runtime import Agent, observe_still, run_agent
 from demoforge.capture import snapshot as snapshots
 from demoforge.capture.browser import launch_browser
 from demoforge.cli import app
+from demoforge.dataset.actions import Action
 from demoforge.learn.train import train
 from tests.learn.tiny_dataset import make_examples, write_dataset
 
@@ -84,6 +85,38 @@ def test_an_action_that_changed_nothing_is_not_chosen_again(model: Path) -> None
                         done=lambda: page.evaluate("window.submitted !== undefined"))
         assert page.evaluate("window.submitted") == "zulu42"
     assert run.stopped == "done"
+
+
+TOGGLE = """<!doctype html><body style="margin:0">
+<div id="t" role="button" style="position:absolute;left:0;top:0;width:60px;height:20px"
+  onclick="this.textContent = this.textContent === 'On' ? 'Off' : 'On'">Off</div>
+<button id="s" style="position:absolute;left:0;top:40px;width:60px;height:20px"
+  onclick="window.submitted = true">Submit</button>
+</body>"""
+
+
+class TogglePolicy:
+    """Stands in for a policy that always prefers the toggle: it would click it forever."""
+
+    def decide(self, instruction: str, snap, history, ruled_out=frozenset()):  # noqa: ANN001, ANN201
+        by_id = {e.id: e for e in snap.elements}
+        for id_ in ("t", "s"):
+            e = by_id[id_]
+            if (e.ref, "click") not in ruled_out:
+                return Action(op="click", ref=e.ref, x=e.box.x + 5, y=e.box.y + 5)
+        return None
+
+
+def test_an_action_is_not_taken_again_on_a_page_state_it_came_back_to() -> None:
+    """Toggle on, toggle off: the page is as it was, so the agent does something else."""
+    with launch_browser() as browser:
+        page = browser.new_page()
+        page.set_content(TOGGLE)
+        run = run_agent(page, TogglePolicy(), "Press Submit.", max_steps=6,  # type: ignore[arg-type]
+                        done=lambda: page.evaluate("window.submitted === true"))
+    assert run.stopped == "done"
+    toggle, submit = run.actions[0].ref, run.actions[-1].ref
+    assert [a.ref for a in run.actions] == [toggle, toggle, submit]
 
 
 MOVING = """<!doctype html><body style="margin:0">

@@ -73,6 +73,20 @@ def test_a_recorded_value_overrides_the_keys_it_explains_paste() -> None:
     assert ops(s) == [("type", "pasted!")]
 
 
+def test_a_date_or_time_fields_value_is_typed_in_the_form_a_person_keys() -> None:
+    """The page reads 2019-09-24 and 14:18; the keys were 09/24/2019 and 2:18 PM."""
+    day = FIELD.model_copy(update={"id": "day", "ref": 6, "input_type": "date"})
+    at = FIELD.model_copy(update={"id": "at", "ref": 7, "input_type": "time"})
+    s = Stream()
+    s.type_text("09242019", target=day)
+    s.add("input", value="2019-09-24", target=day.model_dump())
+    s.type_text("0218P", target=at)
+    s.add("input", value="14:18", target=at.model_dump())
+    s.type_text("1", target=FIELD)
+    s.add("input", value="2019-09-24", target=FIELD.model_dump())
+    assert ops(s) == [("type", "09/24/2019"), ("type", "2:18 PM"), ("type", "2019-09-24")]
+
+
 def test_keys_into_two_fields_are_two_type_actions_and_shortcuts_outside_are_presses() -> None:
     s = Stream()
     s.type_text("ab")
