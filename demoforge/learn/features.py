@@ -431,8 +431,8 @@ def featurize(
     label_texts = labels(elements)
     _, offsets = encoder.tokens(instruction)  # first: it also caches the sentence vector
     instr_emb = encoder.embed([instruction])[0]
-    sims = encoder.embed(elem_texts) @ instr_emb
-    label_sims = encoder.embed(label_texts) @ instr_emb
+    # One pass for both: on a page's first look most of its words are new to the cache.
+    sims, label_sims = np.split(encoder.embed(elem_texts + label_texts) @ instr_emb, [len(elem_texts)])
     num = element_features(
         elements, instruction, history, sims, label_sims, label_texts, snapshot.focused
     )
