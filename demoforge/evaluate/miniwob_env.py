@@ -158,7 +158,14 @@ class MiniWoBEnv:
         self.page.wait_for_selector("#sync-task-cover", state="attached")
 
     def reset(self, seed: int | str) -> Observation:
-        """Start a fresh episode whose random instance is fixed by ``seed``."""
+        """Start a fresh episode whose random instance is fixed by ``seed``.
+
+        It starts unfocused, as a freshly opened page does. Tasks re-use their
+        elements between episodes (click-test-2's two buttons), so the focus the
+        last episode's click left would tell the policy that this episode's
+        button had been pressed already, and each episode would depend on the
+        one before it.
+        """
         page = self.page
         if self.task.startswith("flight."):
             # The flight pages live in an iframe that must be reloaded cleanly.
@@ -167,6 +174,7 @@ class MiniWoBEnv:
         page.evaluate(
             """([seed, mode]) => {
                 if (core.EP_TIMER !== null) { core.endEpisode(0); }
+                if (document.activeElement) { document.activeElement.blur(); }
                 Math.seedrandom(seed);
                 core.setDataMode(mode);
                 core.startEpisodeReal();

@@ -72,6 +72,18 @@ def test_same_seed_same_instance_and_harness_hidden(env: MiniWoBEnv) -> None:
     assert first.instruction.startswith("Click on the")
 
 
+def test_an_episode_starts_with_nothing_focused(browser: Browser) -> None:
+    """click-test-2 keeps its buttons between episodes: the last click's focus must not carry over."""
+    env = MiniWoBEnv(browser, "click-test-2")
+    try:
+        env.reset("focus-1")
+        click(env, buttons(env)[1][0])
+        assert env.page.evaluate("document.activeElement.tagName") == "BUTTON"
+        assert env.reset("focus-2").snapshot.focused is None
+    finally:
+        env.close()
+
+
 def test_gymnasium_style_step_reports_reward(env: MiniWoBEnv) -> None:
     obs = env.reset("step")
     wanted = obs.instruction.split('"')[1]
