@@ -8,7 +8,8 @@ person's hands produce, and a page that ignores synthetic events works too.
 
 from __future__ import annotations
 
-from playwright.sync_api import Error as PlaywrightError, Page
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page
 
 from demoforge.dataset.actions import Action
 from demoforge.dataset.datetime_fields import SEGMENTED_INPUT_TYPES, keys_for

@@ -12,6 +12,7 @@ from demoforge.capture import snapshot as snapshots
 from demoforge.capture.browser import launch_browser
 from demoforge.cli import app
 from demoforge.dataset.actions import Action
+from demoforge.events import DomSnapshot
 from demoforge.learn.train import train
 from tests.learn.tiny_dataset import make_examples, write_dataset
 
@@ -98,7 +99,13 @@ TOGGLE = """<!doctype html><body style="margin:0">
 class TogglePolicy:
     """Stands in for a policy that always prefers the toggle: it would click it forever."""
 
-    def decide(self, instruction: str, snap, history, ruled_out=frozenset()):  # noqa: ANN001, ANN201
+    def decide(
+        self,
+        instruction: str,
+        snap: DomSnapshot,
+        history: list[Action],
+        ruled_out: frozenset[tuple[int, str]] = frozenset(),
+    ) -> Action | None:
         by_id = {e.id: e for e in snap.elements}
         for id_ in ("t", "s"):
             e = by_id[id_]
