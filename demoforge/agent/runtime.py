@@ -22,7 +22,8 @@ from demoforge.dataset.actions import OPS, Action
 from demoforge.dataset.miniwob_dom import target_of
 from demoforge.events import DomSnapshot
 from demoforge.learn.checkpoint import load_policy
-from demoforge.learn.features import featurize, page_view, text_encoder
+from demoforge.learn.encoder import text_encoder
+from demoforge.learn.features import featurize, page_view
 from demoforge.learn.model import collate
 
 #: Scrolling is "one wheel notch down": the policy chooses where, not how far.

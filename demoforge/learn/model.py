@@ -30,8 +30,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from demoforge.dataset.actions import OPS
+from demoforge.learn.encoder import EMBED_DIM, TextEncoder
 from demoforge.learn.features import (
-    EMBED_DIM,
     N_ELEMENT_FEATURES,
     N_GLOBAL_FEATURES,
     N_TOKEN_FEATURES,
@@ -39,7 +39,6 @@ from demoforge.learn.features import (
     WORD_END,
     WORD_START,
     StepFeatures,
-    TextEncoder,
 )
 
 IGNORE = -100
@@ -254,7 +253,7 @@ class Policy(nn.Module):
                 torch.ones(t, t, dtype=torch.bool).tril(max_span - 1)
             )
             # People type whole words: a span starts at a word's start and ends at a
-            # word's end ("d8W", not "d8"; never a lone quote mark) when one can.
+            # word's end ("d8W", not "d8"; never on a quotation mark) when one can.
             word_start, word_end = b.tok_num[i, :t, WORD_START] > 0, b.tok_num[i, :t, WORD_END] > 0
             whole_words = allowed & word_start[:, None] & word_end[None, :]
             if torch.isfinite(pair.masked_fill(~whole_words, float("-inf"))).any():

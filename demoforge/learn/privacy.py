@@ -33,7 +33,7 @@ from opacus import GradSampleModule
 from opacus.accountants import RDPAccountant
 from opacus.accountants.utils import get_noise_multiplier
 
-from demoforge.learn.features import TextEncoder
+from demoforge.learn.encoder import TextEncoder
 from demoforge.learn.model import Policy, collate
 
 if TYPE_CHECKING:

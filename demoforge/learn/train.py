@@ -34,7 +34,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from demoforge.dataset.actions import OPS, Action, Example
 from demoforge.learn.checkpoint import MODEL_FILE, save_policy
-from demoforge.learn.features import StepFeatures, TextEncoder, featurize, span_label, text_encoder, texts_of
+from demoforge.learn.encoder import TextEncoder, text_encoder
+from demoforge.learn.features import StepFeatures, featurize, span_label, texts_of
 from demoforge.learn.model import IGNORE, Policy, PolicyConfig, collate
 
 CHECKPOINT_FILE = "checkpoint.pt"

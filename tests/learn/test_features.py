@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 from demoforge.events import Box, DomSnapshot, Element
-from demoforge.learn.features import element_string, nearness_features, norm, page_view, visible_elements
+from demoforge.learn.encoder import text_encoder
+from demoforge.learn.features import (
+    WORD_END,
+    WORD_START,
+    element_string,
+    featurize,
+    nearness_features,
+    norm,
+    page_view,
+    texts_of,
+    token_features,
+    visible_elements,
+)
 
 
 def element(ref: int, tag: str, parent: int | None = None, **fields: object) -> Element:
@@ -65,3 +77,31 @@ def test_a_hover_mark_is_no_change_of_the_page() -> None:
     hovered = DomSnapshot(elements=[element(1, "button", text="Go", classes="btn hover"), element(2, "input", value="")])
     typed = DomSnapshot(elements=[element(1, "button", text="Go", classes="btn"), element(2, "input", value="a")])
     assert page_view(before) == page_view(hovered) != page_view(typed)
+
+
+def test_a_label_is_read_through_its_own_elements_words() -> None:
+    """The label's vector is its element's, which the page's first look embeds
+    anyway; its words still count for matching the instruction."""
+    snap = DomSnapshot(
+        elements=[
+            element(1, "label", text="Username"),
+            element(2, "input", input_type="text"),
+            element(3, "button", text="Login"),
+        ]
+    )
+    instruction = "Enter the username lana and press Login"
+    assert texts_of(instruction, snap) == [instruction, "label Username", "input text", "button Login"]
+    feats = featurize(instruction, snap, [], text_encoder())
+    assert feats.label_texts == ["", "label Username", "label Username"]
+    # columns 0/1: the element's and its label's likeness to the instruction
+    assert float(feats.elem_num[1, 1]) == float(feats.elem_num[0, 0])
+    assert float(feats.elem_num[0, 1]) == 0.0
+
+
+def test_a_quotation_mark_neither_starts_nor_ends_a_typed_word() -> None:
+    """A password copied as 'qAfD"' fails the task: the quotes delimit the value."""
+    instruction = 'Enter the password "qAfD" into both fields.'
+    _, offsets = text_encoder().tokens(instruction)
+    cols = token_features(instruction, offsets, [], [])
+    pieces = [(instruction[a:b], bool(c[WORD_START]), bool(c[WORD_END])) for (a, b), c in zip(offsets, cols)]
+    assert pieces[3:8] == [('"', False, False), ("q", True, False), ("Af", False, False), ("D", False, True), ('"', False, False)]

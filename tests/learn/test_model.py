@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 
 from demoforge.events import Box, DomSnapshot, Element
-from demoforge.learn.features import featurize, text_encoder
+from demoforge.learn.encoder import text_encoder
+from demoforge.learn.features import featurize
 from demoforge.learn.model import Policy, PolicyConfig, collate
 
 INSTRUCTION = 'Enter the password "d8W" into both text fields.'

@@ -1,0 +1,52 @@
+import itertools
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from demoforge.learn.encoder import ELEMENT_TOKENS, length_batches, text_encoder
+
+
+def padded_cost(lengths: list[int], passes: list[list[int]], pass_cost: int) -> int:
+    return sum(pass_cost + len(p) * max(lengths[i] for i in p) for p in passes)
+
+
+def cheapest_by_brute_force(lengths: list[int], pass_cost: int) -> int:
+    """Every way of cutting the texts, sorted by length, into consecutive passes."""
+    ordered = sorted(lengths)
+    best = None
+    for cuts in itertools.product([False, True], repeat=len(ordered) - 1):
+        passes, start = [], 0
+        for k, cut in enumerate(cuts, start=1):
+            if cut:
+                passes.append(list(range(start, k)))
+                start = k
+        passes.append(list(range(start, len(ordered))))
+        cost = padded_cost(ordered, passes, pass_cost)
+        best = cost if best is None else min(best, cost)
+    return best
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 48), min_size=1, max_size=9), st.integers(0, 64))
+def test_passes_cover_every_text_once_at_the_least_padded_cost(lengths: list[int], pass_cost: int) -> None:
+    passes = length_batches(lengths, pass_cost=pass_cost)
+    assert sorted(i for p in passes for i in p) == list(range(len(lengths)))
+    assert padded_cost(lengths, passes, pass_cost) == cheapest_by_brute_force(lengths, pass_cost)
+
+
+def test_a_long_text_gets_a_pass_of_its_own_and_passes_stay_bounded() -> None:
+    lengths = [5] * 30 + [48]
+    passes = length_batches(lengths, pass_cost=32)
+    assert [30] in passes  # the paragraph is not padded onto thirty labels
+    many = length_batches([7] * 1000, max_batch=256)
+    assert sorted(len(p) for p in many) == [232, 256, 256, 256]
+
+
+def test_grouping_by_length_changes_no_embedding() -> None:
+    encoder = text_encoder()
+    texts = ["button Submit", "Lorem ipsum dolor sit amet, " * 6, "a", "link Click here to see more results"]
+    encoder.model.max_seq_length = ELEMENT_TOKENS  # the paragraph is cut where embed cuts it
+    one_pass = encoder.model.encode(texts, batch_size=len(texts), normalize_embeddings=True)
+    fresh = [f"{t} " for t in texts]  # not in the cache yet; MiniLM's tokenizer drops the space
+    np.testing.assert_allclose(encoder.embed(fresh), one_pass, atol=1e-5)
