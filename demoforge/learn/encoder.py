@@ -13,6 +13,7 @@ from collections import OrderedDict
 from functools import cache
 
 import numpy as np
+import torch
 
 EMBED_DIM = 384
 #: Copy spans come from at most this many instruction word pieces.
@@ -72,17 +73,33 @@ class TextEncoder:
         self._cache_size = cache_size
         self._tokens: OrderedDict[str, tuple[np.ndarray, list[tuple[int, int]]]] = OrderedDict()
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """Unit-length sentence embeddings, ``(len(texts), 384)``."""
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if missing:
+    def embed(self, texts: list[str], pieces_of: str | None = None) -> np.ndarray:
+        """Unit-length sentence embeddings, ``(len(texts), 384)``.
+
+        With ``pieces_of``, that text's word-piece vectors (``tokens``) are
+        computed in the same passes when it is short enough: a page's first
+        look then costs one encoder pass less.
+        """
+        pending = pieces_of if pieces_of is not None and pieces_of not in self._tokens else None
+        missing = [t for t in dict.fromkeys(texts) if t and t not in self._cache and t != pending]
+        if missing or pending is not None:
+            lengths = [len(p) for p in self.tokenizer(missing, truncation=True, max_length=ELEMENT_TOKENS)["input_ids"]] if missing else []
+            if pending is not None:
+                n = len(self.tokenizer(pending, truncation=True, max_length=MAX_TOKENS + 2)["input_ids"])
+                if n <= ELEMENT_TOKENS:  # whole within the element window, so no cut differs
+                    missing, lengths = [*missing, pending], [*lengths, n]
+                else:
+                    self.prefetch_tokens([pending])
             self.model.max_seq_length = ELEMENT_TOKENS
-            pieces = self.tokenizer(missing, truncation=True, max_length=ELEMENT_TOKENS)["input_ids"]
-            for batch in length_batches([len(p) for p in pieces]):
+            for batch in length_batches(lengths):
                 chunk = [missing[i] for i in batch]
-                vecs = self.model.encode(
-                    chunk, batch_size=len(chunk), normalize_embeddings=True, convert_to_numpy=True
-                )
+                if pending in chunk:
+                    rows = self.model.encode(chunk, batch_size=len(chunk), output_value=None)
+                    for text, row in zip(chunk, rows):
+                        emb = row["token_embeddings"][row["attention_mask"].bool()]
+                        self._keep(text, emb)
+                    continue
+                vecs = self.model.encode(chunk, batch_size=len(chunk), normalize_embeddings=True, convert_to_numpy=True)
                 for text, vec in zip(chunk, vecs):
                     self._cache[text] = vec.astype(np.float32)
             while len(self._cache) > self._cache_size:
@@ -109,14 +126,19 @@ class TextEncoder:
             self.model.max_seq_length = MAX_TOKENS + 2
             embs = self.model.encode(chunk, batch_size=64, output_value="token_embeddings", convert_to_numpy=False)
             for text, emb in zip(chunk, embs):
-                # all-MiniLM-L6-v2's sentence vector is the normalised mean of these same
-                # token vectors: one pass serves both caches.
-                pooled = emb.mean(dim=0)
-                self._cache[text] = (pooled / pooled.norm().clamp(min=1e-12)).numpy().astype(np.float32)
-                enc = self.tokenizer(text, return_offsets_mapping=True, truncation=True, max_length=MAX_TOKENS + 2)
-                offsets = [tuple(o) for o in enc["offset_mapping"]][: emb.shape[0]]
-                keep = [j for j, (a, b) in enumerate(offsets) if b > a][:MAX_TOKENS]
-                self._tokens[text] = (emb[keep].numpy().astype(np.float32), [offsets[j] for j in keep])
+                self._keep(text, emb)
+
+    def _keep(self, text: str, emb: torch.Tensor) -> None:
+        """Cache ``text``'s word-piece vectors (``emb``: one row per piece, [CLS] and [SEP]
+        included) and its sentence vector."""
+        # all-MiniLM-L6-v2's sentence vector is the normalised mean of these same
+        # token vectors: one pass serves both caches.
+        pooled = emb.mean(dim=0)
+        self._cache[text] = (pooled / pooled.norm().clamp(min=1e-12)).numpy().astype(np.float32)
+        enc = self.tokenizer(text, return_offsets_mapping=True, truncation=True, max_length=MAX_TOKENS + 2)
+        offsets = [tuple(o) for o in enc["offset_mapping"]][: emb.shape[0]]
+        keep = [j for j, (a, b) in enumerate(offsets) if b > a][:MAX_TOKENS]
+        self._tokens[text] = (emb[keep].numpy().astype(np.float32), [offsets[j] for j in keep])
         while len(self._tokens) > 20_000:
             self._tokens.popitem(last=False)
 

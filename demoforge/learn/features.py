@@ -358,9 +358,9 @@ def featurize(
     # encoder work, the bulk of an agent step.
     label_of = labels(elements)
     label_texts = ["" if j is None else elem_texts[j] for j in label_of]
-    _, offsets = encoder.tokens(instruction)  # first: it also caches the sentence vector
-    instr_emb = encoder.embed([instruction])[0]
-    sims = encoder.embed(elem_texts) @ instr_emb
+    vectors = encoder.embed([instruction, *elem_texts], pieces_of=instruction)
+    _, offsets = encoder.tokens(instruction)  # computed by the pass above
+    sims = vectors[1:] @ vectors[0]
     label_sims = np.asarray([0.0 if j is None else sims[j] for j in label_of], dtype=np.float32)
     label_words = ["" if j is None else elements[j].text or "" for j in label_of]
     num = element_features(

@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from demoforge.learn.encoder import ELEMENT_TOKENS, length_batches, text_encoder
+from demoforge.learn.encoder import ELEMENT_TOKENS, TextEncoder, length_batches, text_encoder
 
 
 def padded_cost(lengths: list[int], passes: list[list[int]], pass_cost: int) -> int:
@@ -50,3 +50,20 @@ def test_grouping_by_length_changes_no_embedding() -> None:
     one_pass = encoder.model.encode(texts, batch_size=len(texts), normalize_embeddings=True)
     fresh = [f"{t} " for t in texts]  # not in the cache yet; MiniLM's tokenizer drops the space
     np.testing.assert_allclose(encoder.embed(fresh), one_pass, atol=1e-5)
+
+
+def test_an_instructions_pieces_ride_along_with_the_pages_texts_unchanged() -> None:
+    """One pass fewer on a first look, and not a number different: a short
+    instruction shares the page's passes, a long one (past the element window)
+    gets its own, and the page's texts are still cut where they always are."""
+    together, apart = TextEncoder(), TextEncoder()
+    for k, instruction in enumerate(('Enter the password "qAfD" and press Submit.', "Reply with: " + "nunc arcu " * 40)):
+        page = [f"button Submit {k}", f"label Password {k}", f"p {k} " + "Lorem ipsum dolor sit amet, " * 6]
+        vectors = together.embed([instruction, *page], pieces_of=instruction)
+        pieces, offsets = together.tokens(instruction)
+        alone_pieces, alone_offsets = apart.tokens(instruction)
+        np.testing.assert_allclose(vectors, apart.embed([instruction, *page]), atol=1e-5)
+        apart.model.max_seq_length = ELEMENT_TOKENS
+        np.testing.assert_allclose(vectors[1:], apart.model.encode(page, normalize_embeddings=True), atol=1e-5)
+        np.testing.assert_allclose(pieces, alone_pieces, atol=1e-5)
+        assert offsets == alone_offsets
