@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 from functools import cache
+from itertools import accumulate
 
 import numpy as np
 import torch
@@ -40,22 +41,21 @@ def length_batches(lengths: list[int], pass_cost: int = PASS_COST_TOKENS, max_ba
     """
     order = sorted(range(len(lengths)), key=lengths.__getitem__)
     distinct = sorted(set(lengths))
-    count = [sum(1 for n in lengths if n == d) for d in distinct]
-    # best[j]: least cost of the texts of the j shortest lengths; cut[j]: where its last pass starts.
-    best, cut = [0] * (len(distinct) + 1), [0] * (len(distinct) + 1)
-    for j in range(1, len(distinct) + 1):
-        options = []
-        for i in range(j):
-            n = sum(count[i:j])
-            options.append((best[i] + -(-n // max_batch) * pass_cost + n * distinct[j - 1], i))
-        best[j], cut[j] = min(options)
-    passes, j, end = [], len(distinct), len(order)
+    # upto[j]: how many texts are no longer than the j-th shortest length (texts order[:upto[j]]).
+    upto = list(accumulate((lengths.count(d) for d in distinct), initial=0))
+    # best[j]: least cost of those texts; cut[j]: where the last of their passes starts.
+    best, cut = [0] * len(upto), [0] * len(upto)
+    for j in range(1, len(upto)):
+        best[j], cut[j] = min(
+            (best[i] + -(-(upto[j] - upto[i]) // max_batch) * pass_cost + (upto[j] - upto[i]) * distinct[j - 1], i)
+            for i in range(j)
+        )
+    passes, j = [], len(distinct)
     while j:
-        start = end - sum(count[cut[j] : j])
-        group = order[start:end]
-        passes += [group[k : k + max_batch] for k in range(0, len(group), max_batch)]
-        j, end = cut[j], start
-    return passes[::-1]
+        group = order[upto[cut[j]] : upto[j]]
+        passes = [group[k : k + max_batch] for k in range(0, len(group), max_batch)] + passes
+        j = cut[j]
+    return passes
 
 
 class TextEncoder:
@@ -83,33 +83,36 @@ class TextEncoder:
         pending = pieces_of if pieces_of is not None and pieces_of not in self._tokens else None
         missing = [t for t in dict.fromkeys(texts) if t and t not in self._cache and t != pending]
         if missing or pending is not None:
-            lengths = [len(p) for p in self.tokenizer(missing, truncation=True, max_length=ELEMENT_TOKENS)["input_ids"]] if missing else []
-            if pending is not None:
-                n = len(self.tokenizer(pending, truncation=True, max_length=MAX_TOKENS + 2)["input_ids"])
-                if n <= ELEMENT_TOKENS:  # whole within the element window, so no cut differs
-                    missing, lengths = [*missing, pending], [*lengths, n]
-                else:
-                    self.prefetch_tokens([pending])
-            self.model.max_seq_length = ELEMENT_TOKENS
-            for batch in length_batches(lengths):
-                chunk = [missing[i] for i in batch]
-                if pending in chunk:
-                    rows = self.model.encode(chunk, batch_size=len(chunk), output_value=None)
-                    for text, row in zip(chunk, rows):
-                        emb = row["token_embeddings"][row["attention_mask"].bool()]
-                        self._keep(text, emb)
-                    continue
-                vecs = self.model.encode(chunk, batch_size=len(chunk), normalize_embeddings=True, convert_to_numpy=True)
-                for text, vec in zip(chunk, vecs):
-                    self._cache[text] = vec.astype(np.float32)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            self._encode(missing, pending)
         out = np.zeros((len(texts), EMBED_DIM), dtype=np.float32)
         for i, t in enumerate(texts):
             if t:
                 out[i] = self._cache[t]
                 self._cache.move_to_end(t)
         return out
+
+    def _encode(self, texts: list[str], pieces_of: str | None) -> None:
+        """Cache the sentence vectors of ``texts`` and of ``pieces_of`` with its
+        word-piece vectors, in passes of about equal length (``length_batches``)."""
+        lengths = [len(p) for p in self.tokenizer(texts, truncation=True, max_length=ELEMENT_TOKENS)["input_ids"]] if texts else []
+        if pieces_of is not None:
+            n = len(self.tokenizer(pieces_of, truncation=True, max_length=MAX_TOKENS + 2)["input_ids"])
+            if n <= ELEMENT_TOKENS:  # whole within the elements' window: no cut differs
+                texts, lengths = [*texts, pieces_of], [*lengths, n]
+            else:
+                self.prefetch_tokens([pieces_of])
+        self.model.max_seq_length = ELEMENT_TOKENS
+        for batch in length_batches(lengths):
+            chunk = [texts[i] for i in batch]
+            if pieces_of in chunk:
+                for text, row in zip(chunk, self.model.encode(chunk, batch_size=len(chunk), output_value=None)):
+                    self._keep(text, row["token_embeddings"][row["attention_mask"].bool()])
+                continue
+            vecs = self.model.encode(chunk, batch_size=len(chunk), normalize_embeddings=True, convert_to_numpy=True)
+            for text, vec in zip(chunk, vecs):
+                self._cache[text] = vec.astype(np.float32)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
 
     def tokens(self, text: str) -> tuple[np.ndarray, list[tuple[int, int]]]:
         """Contextual word-piece embeddings of ``text`` and each piece's character span."""
