@@ -9,7 +9,7 @@ words are new, and that is where an agent step spends most of its time.
 from __future__ import annotations
 
 import os
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from functools import cache
 from itertools import accumulate
 
@@ -40,9 +40,10 @@ def length_batches(lengths: list[int], pass_cost: int = PASS_COST_TOKENS, max_ba
     few dozen). The embeddings do not depend on the grouping.
     """
     order = sorted(range(len(lengths)), key=lengths.__getitem__)
-    distinct = sorted(set(lengths))
+    counts = Counter(lengths)
+    distinct = sorted(counts)
     # upto[j]: how many texts are no longer than the j-th shortest length (texts order[:upto[j]]).
-    upto = list(accumulate((lengths.count(d) for d in distinct), initial=0))
+    upto = list(accumulate((counts[d] for d in distinct), initial=0))
     # best[j]: least cost of those texts; cut[j]: where the last of their passes starts.
     best, cut = [0] * len(upto), [0] * len(upto)
     for j in range(1, len(upto)):
