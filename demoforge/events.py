@@ -316,6 +316,11 @@ class Element(Model):
     box: Box
     selector: str | None = None
     frame: str | None = None
+    color: str | None = Field(
+        None,
+        description="wordless leaves other than form fields (a swatch, a shade, an empty cell): the background "
+        "colour a person sees, as CSS rgb(); words say what a labelled element is, a colour is all a swatch has",
+    )
 
 
 class DomSnapshot(Model):

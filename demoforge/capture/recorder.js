@@ -34,6 +34,7 @@
     a: 1, button: 1, input: 1, select: 1, textarea: 1, option: 1, label: 1,
     summary: 1, details: 1, img: 1, canvas: 1, video: 1, audio: 1, iframe: 1,
   };
+  var FIELD_TAGS = { input: 1, select: 1, textarea: 1 };
   var SVG_SHAPES = {
     circle: 1, rect: 1, ellipse: 1, polygon: 1, polyline: 1, path: 1, line: 1, text: 1,
   };
@@ -142,6 +143,13 @@
   }
 
   var NON_SPACE = /\S/;
+
+  // The computed background colour, or null when it shows nothing (transparent).
+  function colorOf(el) {
+    var c = el.ownerDocument.defaultView.getComputedStyle(el).backgroundColor;
+    if (!c || c === "transparent" || /^rgba\(.*,\s*0(\.0+)?\)$/.test(c)) return null;
+    return c;
+  }
 
   function ownText(el) {
     var out = "";
@@ -384,6 +392,12 @@
           }
           item.selector = sel = childSelector(el, parentSel, n, same);
           if (framePath) item.frame = framePath;
+          // A swatch or a shade has no words: its colour is what a person sees of it.
+          // (A form field's background says nothing; its value does.)
+          if (leaf && !text && !FIELD_TAGS[tag]) {
+            var color = colorOf(el);
+            if (color) item.color = color;
+          }
           elements.push(item);
           state.count++;
         }

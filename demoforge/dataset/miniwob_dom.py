@@ -24,7 +24,9 @@ The 2017 dump differs from ours in these ways, each handled below:
   which is not part of a snapshot: it is returned beside it;
 - it has no attributes (href, role, tabindex, label ``for``), so elements made
   interactive by script alone, and labels as accessible names, are not seen;
-- colours and the flight tasks' ``tampered`` flag have no place in the schema.
+- a wordless leaf's ``bgColor`` (a swatch, a shade; not a form field) becomes
+  its ``color``, as the recorder keeps it; other elements' colours and the flight tasks'
+  ``tampered`` flag have no place in the schema.
 
 Password fields are masked in the snapshot as the live recorder masks them
 (no value, only whether they are ``filled``), so that a policy never learns to expect what it will not see; the
@@ -50,6 +52,8 @@ INTERACTIVE_TAGS = frozenset(
     "a button input select textarea option label summary details img canvas video audio iframe".split()
 )
 SVG_SHAPES = frozenset("circle rect ellipse polygon polyline path line text".split())
+#: Form fields: what matters is their value, not their (mostly white) background.
+FIELD_TAGS = frozenset({"input", "select", "textarea"})
 INPUT_ROLES = {
     "button": "button",
     "submit": "button",
@@ -132,6 +136,9 @@ def snapshot_from_miniwob(dom: dict[str, Any]) -> MiniwobState:
             if (width > 0 or height > 0) and (own or leaf or tag in INTERACTIVE_TAGS or tag in SVG_SHAPES):
                 ref = node["ref"]
                 element = _element(node, tag, input_type.lower(), own, parent, path, label)
+                color = node.get("bgColor")
+                if leaf and not own and tag not in FIELD_TAGS and isinstance(color, str) and not is_transparent(color):
+                    element["color"] = color
                 elements.append(element)
                 if element.get("masked") and isinstance(node.get("value"), str):
                     masked_values[ref] = node["value"]
@@ -153,6 +160,12 @@ def snapshot_from_miniwob(dom: dict[str, Any]) -> MiniwobState:
         "elements": elements,
     }
     return MiniwobState(snapshot, found["target"], masked_values)
+
+
+def is_transparent(color: str) -> bool:
+    """Whether a computed CSS colour shows nothing: ``transparent`` or a zero alpha."""
+    c = color.replace(" ", "").lower()
+    return c == "transparent" or (c.startswith("rgba(") and c.rstrip(")").rsplit(",", 1)[-1] in ("0", "0.0"))
 
 
 def _own_text_parts(node: dict[str, Any]) -> list[str]:

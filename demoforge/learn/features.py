@@ -13,6 +13,8 @@ Text is embedded with the frozen MiniLM sentence encoder (``encoder``).
 
 from __future__ import annotations
 
+import colorsys
+import functools
 import json
 import math
 import re
@@ -20,9 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import webcolors
 
 from demoforge.dataset.actions import OPS, Action
-from demoforge.dataset.miniwob_dom import INTERACTIVE_TAGS, SVG_SHAPES
+from demoforge.dataset.miniwob_dom import INTERACTIVE_TAGS, SVG_SHAPES, is_transparent
 from demoforge.events import DomSnapshot, Element
 from demoforge.learn.encoder import TextEncoder
 
@@ -40,11 +43,12 @@ QUOTE_MARKS = "\"'“”‘’"
 _QUOTED = re.compile(r"\"([^\"]+)\"|'([^']+)'|“([^”]+)”")
 
 #: Numeric features per element; see ``element_features`` for their meaning.
-N_ELEMENT_FEATURES = 36 + HISTORY
+N_ELEMENT_FEATURES = 43 + HISTORY
 #: Numeric features per instruction word piece; see ``token_features``.
-N_TOKEN_FEATURES = 6
-#: Columns of ``token_features``: the piece starts a word / ends a word (a quotation mark does neither).
-WORD_START, WORD_END = 4, 5
+N_TOKEN_FEATURES = 7
+#: Columns of ``token_features``: the piece starts a word / ends a word (a quotation mark does neither);
+#: the piece is a quotation mark that opens or closes a value (not an apostrophe inside a word).
+WORD_START, WORD_END, QUOTE = 4, 5, 6
 #: Numeric features of the whole step: the ops of the recent actions and the step count.
 N_GLOBAL_FEATURES = HISTORY * len(OPS) + 2
 
@@ -72,8 +76,45 @@ def element_string(e: Element) -> str:
     policy meets the same strings at run time as in training. Classes stand in
     for what an icon or a swatch without words looks like ("star", "trash").
     """
-    parts = [e.tag.lower(), e.input_type or "", e.text or "", e.id or "", page_classes(e.classes)]
+    parts = [e.tag.lower(), e.input_type or "", e.text or "", e.id or "", page_classes(e.classes), colour_words(e.color)]
     return " ".join(p for p in parts if p)[:200]
+
+
+_RGB = re.compile(r"rgba?\(\s*([\d.]+)[,\s]+([\d.]+)[,\s]+([\d.]+)")
+#: Colour families by hue (upper bound in degrees), for colours saturated enough to have one.
+HUE_FAMILIES = ((15, "red"), (45, "orange"), (70, "yellow"), (165, "green"), (195, "cyan"), (255, "blue"),
+                (290, "purple"), (345, "magenta"), (360, "red"))
+
+
+@functools.cache
+def _named_colours() -> list[tuple[str, tuple[int, int, int]]]:
+    return [(name, tuple(webcolors.name_to_rgb(name))) for name in webcolors.names("css3")]
+
+
+@functools.cache
+def colour_words(color: str | None) -> str:
+    """A CSS colour in the words a person would use: the nearest CSS colour name, then
+    its family when that is another word ("forestgreen green", "olive yellow", "gray").
+
+    A swatch has no text, so these words are all that tell a red box from a blue
+    one; the family gives every shade of a hue the same plain word, as in "the
+    shades of red". Empty for no colour, a transparent one, or one not in ``rgb()``.
+    """
+    m = _RGB.match(color or "")
+    if not m or is_transparent(color or ""):
+        return ""
+    rgb = tuple(min(round(float(v)), 255) for v in m.groups())
+    name = min(_named_colours(), key=lambda nc: sum((a - b) ** 2 for a, b in zip(nc[1], rgb)))[0]
+    hue, light, sat = colorsys.rgb_to_hls(*(v / 255 for v in rgb))
+    if light < 0.12:
+        family = "black"
+    elif light > 0.93:
+        family = "white"
+    elif sat < 0.15:
+        family = "gray"
+    else:
+        family = next(f for bound, f in HUE_FAMILIES if hue * 360 < bound)
+    return name if name == family else f"{name} {family}"
 
 
 #: Classes that say where the pointer is, not what the page shows: any "…hover…"
@@ -95,16 +136,29 @@ def page_classes(classes: str | None) -> str:
     return " ".join(c for c in (classes or "").split() if not POINTER_CLASS.search(c))
 
 
-def labels(elements: list[Element]) -> list[int | None]:
-    """For each element, the index of the nearest element before it in reading
-    order that shows text: how a person finds a field's label when the page
-    does not bind one."""
-    out, last = [], None
+def labels(elements: list[Element]) -> list[tuple[int | None, int | None]]:
+    """For each element, the indices of the nearest elements before and after it in
+    reading order that show text: where a person looks for a field's label when
+    the page does not bind one. Most forms put it above or beside the field, some
+    below it; the policy reads both, with how far each is (``gap``)."""
+    before, last = [], None
     for i, e in enumerate(elements):
-        out.append(last)
+        before.append(last)
         if e.text:
             last = i
-    return out
+    after, following = [], None
+    for i in reversed(range(len(elements))):
+        after.append(following)
+        if elements[i].text:
+            following = i
+    return list(zip(before, reversed(after)))
+
+
+def gap(a: Element, b: Element) -> float:
+    """The distance in px between two elements' boxes (0 when they touch or overlap)."""
+    dx = max(0.0, a.box.x - (b.box.x + b.box.width), b.box.x - (a.box.x + a.box.width))
+    dy = max(0.0, a.box.y - (b.box.y + b.box.height), b.box.y - (a.box.y + a.box.height))
+    return math.hypot(dx, dy)
 
 
 def field_value(e: Element) -> str:
@@ -196,8 +250,7 @@ def element_features(
     instruction: str,
     history: list[Action],
     sims: np.ndarray,
-    label_sims: np.ndarray,
-    label_texts: list[str],
+    label_of: list[tuple[int | None, int | None]],
     focused: int | None,
 ) -> np.ndarray:
     instr_words = set(words(instruction))
@@ -213,14 +266,21 @@ def element_features(
     for i, e in enumerate(elements):
         b = e.box
         value = field_value(e)
+        label_rows = []
+        for j in label_of[i]:  # the text before, then the text after
+            label = None if j is None else elements[j]
+            label_rows += [
+                0.0 if j is None else sims[j],
+                *match_features(label and label.text, instr_words, instr_norm, quotes),
+                5.0 if label is None else min(gap(e, label) / PX, 5),
+            ]
         hits = [
             float(p is not None and b.contains(*p)) for p in points
         ] + [0.0] * (HISTORY - len(points))
         row = [
             sims[i],
-            label_sims[i],
-            *match_features(e.text, instr_words, instr_norm, quotes),
-            *match_features(label_texts[i], instr_words, instr_norm, quotes),
+            *match_features(e.text or colour_words(e.color), instr_words, instr_norm, quotes),
+            *label_rows,
             *match_features(value, instr_words, instr_norm, quotes),
             float(bool(value) and norm(value) in typed),
             float(bool(value) or bool(e.filled)),
@@ -252,7 +312,8 @@ def element_features(
 def token_features(
     instruction: str, offsets: list[tuple[int, int]], history: list[Action], elements: list[Element]
 ) -> np.ndarray:
-    """Per word piece: inside quotes, already typed, already in a field, position, word start."""
+    """Per word piece: inside quotes, already typed, already in a field, position, word
+    start, word end, quotation mark (see the column constants above)."""
     quote_spans = [m.span() for m in _QUOTED.finditer(instruction)]
     lower = instruction.lower()
 
@@ -279,6 +340,8 @@ def token_features(
                 i / n,
                 float(instruction[a] not in QUOTE_MARKS and (a == 0 or not instruction[a - 1].isalnum())),
                 float(instruction[b - 1] not in QUOTE_MARKS and (b == len(instruction) or not instruction[b].isalnum())),
+                float(instruction[a:b] in QUOTE_MARKS and not (0 < a and b < len(instruction)
+                                                                  and instruction[a - 1].isalnum() and instruction[b].isalnum())),
             ]
         )
     return np.asarray(rows, dtype=np.float32).reshape(len(offsets), N_TOKEN_FEATURES)
@@ -296,7 +359,8 @@ class StepFeatures:
     elem_num: torch.Tensor  # (E, N_ELEMENT_FEATURES)
     elem_tag: torch.Tensor  # (E, 2) tag and input-type buckets
     elem_texts: list[str]  # (E,) element strings for the sentence encoder
-    label_texts: list[str]  # (E,) each label's element string (its vector is the label's)
+    label_texts: list[str]  # (E,) the element string of the text before each element (its vector is the label's)
+    after_texts: list[str]  # (E,) the same for the text after each element
     instruction: str
     glob: torch.Tensor  # (N_GLOBAL_FEATURES,)
     tok_num: torch.Tensor  # (T, N_TOKEN_FEATURES)
@@ -357,15 +421,12 @@ def featurize(
     # first look computes anyway: embedding label texts apart cost a third more
     # encoder work, the bulk of an agent step.
     label_of = labels(elements)
-    label_texts = ["" if j is None else elem_texts[j] for j in label_of]
+    label_texts = ["" if j is None else elem_texts[j] for j, _ in label_of]
+    after_texts = ["" if j is None else elem_texts[j] for _, j in label_of]
     vectors = encoder.embed([instruction, *elem_texts], pieces_of=instruction)
     _, offsets = encoder.tokens(instruction)  # computed by the pass above
     sims = vectors[1:] @ vectors[0]
-    label_sims = np.asarray([0.0 if j is None else sims[j] for j in label_of], dtype=np.float32)
-    label_words = ["" if j is None else elements[j].text or "" for j in label_of]
-    num = element_features(
-        elements, instruction, history, sims, label_sims, label_words, snapshot.focused
-    )
+    num = element_features(elements, instruction, history, sims, label_of, snapshot.focused)
     tags = np.asarray([[bucket(e.tag), bucket(e.input_type)] for e in elements], dtype=np.int64)
     recent = list(reversed(history[-HISTORY:]))
     glob = np.zeros(N_GLOBAL_FEATURES, dtype=np.float32)
@@ -379,6 +440,7 @@ def featurize(
         elem_tag=torch.from_numpy(tags.reshape(len(elements), 2)),
         elem_texts=elem_texts,
         label_texts=label_texts,
+        after_texts=after_texts,
         instruction=instruction,
         glob=torch.from_numpy(glob),
         tok_num=torch.from_numpy(tok_num),

@@ -35,6 +35,7 @@ from demoforge.learn.features import (
     N_ELEMENT_FEATURES,
     N_GLOBAL_FEATURES,
     N_TOKEN_FEATURES,
+    QUOTE,
     TAG_BUCKETS,
     WORD_END,
     WORD_START,
@@ -64,7 +65,8 @@ class Batch:
     elem_num: torch.Tensor  # (B, E, Fe)
     elem_tag: torch.Tensor  # (B, E, 2)
     elem_emb: torch.Tensor  # (B, E, 384)
-    label_emb: torch.Tensor  # (B, E, 384)
+    label_emb: torch.Tensor  # (B, E, 384) the text before each element
+    after_emb: torch.Tensor  # (B, E, 384) the text after it
     elem_mask: torch.Tensor  # (B, E) True where an element is
     instr_emb: torch.Tensor  # (B, 384)
     glob: torch.Tensor  # (B, Fg)
@@ -110,6 +112,7 @@ def collate(
         elem_tag=_pad([s.elem_tag for s in steps], e),
         elem_emb=_pad([vectors(s.elem_texts) for s in steps], e),
         label_emb=_pad([vectors(s.label_texts) for s in steps], e),
+        after_emb=_pad([vectors(s.after_texts) for s in steps], e),
         elem_mask=elem_mask,
         instr_emb=vectors([s.instruction for s in steps]),
         glob=torch.stack([s.glob for s in steps]),
@@ -167,7 +170,7 @@ class Policy(nn.Module):
         self.text_proj = nn.Linear(EMBED_DIM, p)  # shared by element, label and instruction texts
         self.tag = nn.Embedding(TAG_BUCKETS, 16)
         self.itype = nn.Embedding(TAG_BUCKETS, 8)
-        elem_in = N_ELEMENT_FEATURES + 16 + 8 + 4 * p
+        elem_in = N_ELEMENT_FEATURES + 16 + 8 + 6 * p
         self.elem_in = nn.Sequential(nn.Linear(elem_in, d), nn.GELU(), nn.Linear(d, d))
         self.glob_in = nn.Sequential(nn.Linear(N_GLOBAL_FEATURES + p, d), nn.GELU(), nn.Linear(d, d))
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
@@ -182,9 +185,11 @@ class Policy(nn.Module):
         q = self.text_proj(b.instr_emb)
         e = self.text_proj(b.elem_emb)
         lab = self.text_proj(b.label_emb)
+        after = self.text_proj(b.after_emb)
         qe = q[:, None, :].expand_as(e)
         x = torch.cat(
-            [b.elem_num, self.tag(b.elem_tag[..., 0]), self.itype(b.elem_tag[..., 1]), e, lab, e * qe, lab * qe],
+            [b.elem_num, self.tag(b.elem_tag[..., 0]), self.itype(b.elem_tag[..., 1]),
+             e, lab, after, e * qe, lab * qe, after * qe],
             dim=-1,
         )
         x = self.elem_in(x)
@@ -252,12 +257,16 @@ class Policy(nn.Module):
             allowed = torch.ones(t, t, dtype=torch.bool).triu().logical_and(
                 torch.ones(t, t, dtype=torch.bool).tril(max_span - 1)
             )
-            # People type whole words: a span starts at a word's start and ends at a
-            # word's end ("d8W", not "d8"; never on a quotation mark) when one can.
+            # A typed value stays inside its quotation marks ("qAfD", not 'qAfD" into'),
+            # and people type whole words: a span starts at a word's start and ends at
+            # a word's end ("d8W", not "d8"; never on a quotation mark). Each rule
+            # holds when the spans left allow it.
+            quotes = F.pad((b.tok_num[i, :t, QUOTE] > 0).long().cumsum(0), (1, 0))
+            clear_of_quotes = quotes[None, 1:] == quotes[:-1, None]  # [s, e]: no mark in s..e
             word_start, word_end = b.tok_num[i, :t, WORD_START] > 0, b.tok_num[i, :t, WORD_END] > 0
-            whole_words = allowed & word_start[:, None] & word_end[None, :]
-            if torch.isfinite(pair.masked_fill(~whole_words, float("-inf"))).any():
-                allowed = whole_words
+            for rule in (clear_of_quotes, word_start[:, None] & word_end[None, :]):
+                if torch.isfinite(pair.masked_fill(~(allowed & rule), float("-inf"))).any():
+                    allowed = allowed & rule
             pair = pair.masked_fill(~allowed, float("-inf"))
             s, e = divmod(int(pair.flatten().argmax()), t)
             out.append(

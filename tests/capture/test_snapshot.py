@@ -162,3 +162,18 @@ def test_textless_leaves_are_kept_and_masked_fields_say_only_whether_filled(page
     assert "flat" not in by_id and "outer" not in by_id  # no area; a textless container
     assert by_id["full"].filled is True and by_id["empty"].filled is False
     assert by_id["full"].value is None and "hunter2" not in take(page).model_dump_json()
+
+
+def test_a_wordless_leaf_carries_the_colour_a_person_sees(page: Page):
+    page.set_content(
+        '<div id="red" style="width:20px;height:20px;background:red"></div>'
+        '<span id="shade" style="display:inline-block;width:20px;height:20px;background:hsl(120, 40%, 70%)"></span>'
+        '<div id="clear" style="width:20px;height:20px"></div>'
+        '<button id="btn" style="background:blue">Go</button><input id="field" style="background:yellow">'
+    )
+    by_id = {e.id: e for e in take(page).elements if e.id}
+    assert by_id["red"].color == "rgb(255, 0, 0)"
+    assert by_id["shade"].color == "rgb(148, 209, 148)"
+    assert by_id["clear"].color is None  # transparent: nothing to see
+    assert by_id["btn"].color is None  # its words say what it is
+    assert by_id["field"].color is None  # a field is read by its value

@@ -62,3 +62,21 @@ def test_imported_password_field_says_only_whether_it_is_filled() -> None:
     assert [e.filled for e in empty.elements if e.masked] == [False]
     assert "kOcgP" not in filled.model_dump_json()
     assert [e.classes for e in filled.elements if not e.masked] == ["color"]  # a textless leaf is kept
+
+
+def test_imported_wordless_leaves_carry_their_background_colour() -> None:
+    def node(ref: int, color: str, **more: object) -> dict:
+        return {"tag": "DIV", "ref": ref, "id": f"n{ref}", "left": 10, "top": 10 * ref, "width": 20, "height": 8,
+                "bgColor": color, **more}
+
+    dump = {"tag": "BODY", "ref": 1, "left": 0, "top": 0, "width": 160, "height": 210, "children": [
+        node(2, "rgb(0, 255, 255)"),
+        node(3, "rgba(0, 0, 0, 0)"),
+        node(4, "rgb(255, 0, 0)", text="Submit"),
+        node(5, "rgb(0, 0, 255)", children=[node(6, "rgb(0, 128, 0)")]),
+        node(7, "rgb(255, 255, 255)", tag="INPUT_text", value=""),
+    ]}
+    snap = DomSnapshot.model_validate(snapshot_from_miniwob(dump).snapshot)
+    colours = {e.id: e.color for e in snap.elements}
+    # A swatch's colour is kept; a transparent leaf, a labelled element, a container and a field have none.
+    assert colours == {"n2": "rgb(0, 255, 255)", "n3": None, "n4": None, "n6": "rgb(0, 128, 0)", "n7": None}

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import pytest
+
 from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.encoder import text_encoder
 from demoforge.learn.features import (
+    QUOTE,
     WORD_END,
     WORD_START,
+    colour_words,
     element_string,
     featurize,
+    gap,
+    labels,
     nearness_features,
     norm,
     page_view,
     texts_of,
     token_features,
     visible_elements,
+    words,
 )
 
 
@@ -93,9 +100,10 @@ def test_a_label_is_read_through_its_own_elements_words() -> None:
     assert texts_of(instruction, snap) == [instruction, "label Username", "input text", "button Login"]
     feats = featurize(instruction, snap, [], text_encoder())
     assert feats.label_texts == ["", "label Username", "label Username"]
-    # columns 0/1: the element's and its label's likeness to the instruction
-    assert float(feats.elem_num[1, 1]) == float(feats.elem_num[0, 0])
-    assert float(feats.elem_num[0, 1]) == 0.0
+    assert feats.after_texts == ["button Login", "button Login", ""]
+    # column 0: the element's likeness to the instruction; column 5: its label's
+    assert float(feats.elem_num[1, 5]) == float(feats.elem_num[0, 0])
+    assert float(feats.elem_num[0, 5]) == 0.0
 
 
 def test_a_quotation_mark_neither_starts_nor_ends_a_typed_word() -> None:
@@ -105,3 +113,33 @@ def test_a_quotation_mark_neither_starts_nor_ends_a_typed_word() -> None:
     cols = token_features(instruction, offsets, [], [])
     pieces = [(instruction[a:b], bool(c[WORD_START]), bool(c[WORD_END])) for (a, b), c in zip(offsets, cols)]
     assert pieces[3:8] == [('"', False, False), ("q", True, False), ("Af", False, False), ("D", False, True), ('"', False, False)]
+    assert [bool(c[QUOTE]) for c in cols[3:8]] == [True, False, False, False, True]
+    _, offsets = text_encoder().tokens("Don't stop")
+    assert not token_features("Don't stop", offsets, [], [])[:, QUOTE].any()  # an apostrophe is no quotation mark
+
+
+def test_a_swatch_is_read_by_the_name_and_family_of_its_colour() -> None:
+    assert colour_words("rgb(0, 0, 255)") == "blue"
+    assert colour_words("rgb(128, 128, 0)") == "olive yellow"
+    # Every shade of a hue shares the plain word a person would use for it.
+    shades = ["rgb(228, 206, 206)", "rgb(145, 8, 8)", "rgb(205, 92, 92)", "rgb(178, 34, 34)"]  # hsl(0, 30%, 85%)...
+    assert all("red" in words(colour_words(c)) for c in shades)
+    assert colour_words("rgba(0, 0, 0, 0)") == "" and colour_words(None) == ""
+    swatch = Element(ref=1, tag="div", classes="color", color="rgb(0, 255, 255)", box=Box(x=0, y=0, width=50, height=50))
+    assert element_string(swatch) == "div color aqua cyan"
+
+
+def test_a_field_reads_the_texts_before_and_after_it_and_how_far_they_are() -> None:
+    """Some forms put a field's label below it: the text before it is the last field's."""
+
+    def at(ref: int, tag: str, y: float, **fields: object) -> Element:
+        return Element(ref=ref, tag=tag, box=Box(x=10, y=y, width=100, height=18), **fields)
+
+    elements = [at(1, "input", 0), at(2, "div", 18, text="Year"), at(3, "input", 40), at(4, "div", 58, text="Genre")]
+    assert labels(elements) == [(None, 1), (None, 3), (1, 3), (1, None)]
+    assert gap(elements[2], elements[1]) == 4 and gap(elements[2], elements[3]) == 0
+    feats = featurize("Search for saga movies from year 2014", DomSnapshot(elements=elements), [], text_encoder())
+    before_gap, after_gap = feats.elem_num[2, 10], feats.elem_num[2, 16]  # px / 200; 5 when there is none
+    assert float(before_gap) == pytest.approx(4 / 200) and float(after_gap) == 0.0
+    assert float(feats.elem_num[0, 10]) == 5.0
+    assert float(feats.elem_num[0, 13]) == 1.0  # the text after the first field, "Year", is in the instruction

@@ -32,3 +32,25 @@ def test_a_copied_span_is_made_of_whole_words(monkeypatch) -> None:
     monkeypatch.setattr(policy, "span_logits", span_logits)
     s, e = policy.decide(collate([step], encoder))[0]["span"]
     assert INSTRUCTION[step.offsets[s][0] : step.offsets[e][1]] == "d8W"
+
+
+def test_a_copied_span_stays_inside_its_quotation_marks(monkeypatch) -> None:
+    """'qAfD" into' is made of whole words, yet typing it fails the task."""
+    instruction = 'Enter the password "qAfD" into both text fields.'
+    encoder = text_encoder()
+    field = Element(ref=1, tag="input", box=Box(x=0, y=0, width=90, height=20))
+    step = featurize(instruction, DomSnapshot(elements=[field]), [], encoder)
+    pieces = [instruction[a:b] for a, b in step.offsets]
+    first, into = pieces.index("q"), pieces.index("into")
+    policy = Policy(PolicyConfig())
+    scores = torch.full((1, len(pieces)), -5.0)
+
+    def span_logits(batch, h_target, g):  # the network's raw preference runs past the closing quote
+        start, end = scores.clone(), scores.clone()
+        start[0, first], end[0, into] = 5.0, 5.0
+        end[0, into - 2] = 3.0  # "D"
+        return start, end
+
+    monkeypatch.setattr(policy, "span_logits", span_logits)
+    s, e = policy.decide(collate([step], encoder))[0]["span"]
+    assert instruction[step.offsets[s][0] : step.offsets[e][1]] == "qAfD"
