@@ -43,6 +43,10 @@ from demoforge.learn.features import (
 )
 
 IGNORE = -100
+#: Word pieces either side of a piece that its label context looks at ("from year 1994": "year").
+CONTEXT_WINDOW = 3
+#: Label-context features per word piece; see ``label_context``.
+N_CONTEXT_FEATURES = 9
 
 
 @dataclass
@@ -177,7 +181,9 @@ class Policy(nn.Module):
         self.ln_f = nn.LayerNorm(d)
         self.act_head = nn.Linear(2 * d, len(OPS))  # per element and operation
         self.key_head = nn.Linear(2 * d, len(cfg.keys))
-        self.tok_in = nn.Sequential(nn.Linear(EMBED_DIM + N_TOKEN_FEATURES, d), nn.GELU(), nn.Linear(d, d))
+        self.tok_in = nn.Sequential(
+            nn.Linear(EMBED_DIM + N_TOKEN_FEATURES + N_CONTEXT_FEATURES, d), nn.GELU(), nn.Linear(d, d)
+        )
         self.span_ctx = nn.Linear(2 * d, 2 * d)  # the chosen element asks for a start and an end
 
     def encode(self, b: Batch) -> tuple[torch.Tensor, torch.Tensor]:
@@ -206,9 +212,11 @@ class Policy(nn.Module):
         logits = self.act_head(torch.cat([h, g[:, None, :].expand_as(h)], dim=-1))
         return logits.masked_fill(~mask[..., None], float("-inf"))
 
-    def span_logits(self, b: Batch, h_target: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Start and end scores (B, T) over the instruction's word pieces."""
-        tok = self.tok_in(torch.cat([b.tok_emb, b.tok_num], dim=-1))
+    def span_logits(
+        self, b: Batch, target: torch.Tensor, h_target: torch.Tensor, g: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Start and end scores (B, T) over the instruction's word pieces, for the chosen elements."""
+        tok = self.tok_in(torch.cat([b.tok_emb, b.tok_num, label_context(b, target)], dim=-1))
         ctx_s, ctx_e = self.span_ctx(torch.cat([h_target, g], dim=-1)).chunk(2, dim=-1)
         start = (tok @ ctx_s[..., None]).squeeze(-1).masked_fill(~b.tok_mask, float("-inf"))
         end = (tok @ ctx_e[..., None]).squeeze(-1).masked_fill(~b.tok_mask, float("-inf"))
@@ -225,7 +233,7 @@ class Policy(nn.Module):
         h_t = h[rows, b.target]
         key_logits = self.key_head(torch.cat([h_t, g], dim=-1))
         loss = loss + _masked_ce(key_logits, b.key)
-        start, end = self.span_logits(b, h_t, g)
+        start, end = self.span_logits(b, b.target, h_t, g)
         return loss + _masked_ce(start, b.start) + _masked_ce(end, b.end)
 
     @torch.no_grad()
@@ -246,7 +254,7 @@ class Policy(nn.Module):
         rows = torch.arange(h.shape[0])
         h_t = h[rows, target]
         key = self.key_head(torch.cat([h_t, g], dim=-1)).argmax(dim=1)
-        start, end = self.span_logits(b, h_t, g)
+        start, end = self.span_logits(b, target, h_t, g)
         out = []
         for i in range(h.shape[0]):
             if torch.isinf(logits[i, best[i]]):
@@ -279,6 +287,27 @@ class Policy(nn.Module):
                 }
             )
         return out
+
+
+def label_context(b: Batch, target: torch.Tensor) -> torch.Tensor:
+    """(B, T, 9): how much each instruction word piece, and the pieces just before and
+    just after it, are like the chosen element's own words and its labels before and after.
+
+    An instruction names a value by the words next to it, and those words echo the
+    field's label: "from **year** 1994" for the field labelled "Year", "**directed**
+    by Stuart" for "Director Name", "to Pauli" for "To". Reading the value's
+    neighbours against the field's labels is how a person knows which value goes
+    where; a copy head left to learn it from a few hundred form demonstrations
+    typed the values of a form in the wrong fields.
+    """
+    rows = torch.arange(target.shape[0])
+    texts = torch.stack([b.elem_emb[rows, target], b.label_emb[rows, target], b.after_emb[rows, target]], dim=1)
+    sims = F.normalize(b.tok_emb, dim=-1) @ F.normalize(texts, dim=-1).transpose(1, 2)  # (B, T, 3)
+    sims = sims.masked_fill(~b.tok_mask[..., None], 0.0)
+    t = sims.shape[1]
+    before = torch.stack([F.pad(sims, (0, 0, k, 0))[:, :t] for k in range(1, CONTEXT_WINDOW + 1)]).amax(0)
+    after = torch.stack([F.pad(sims, (0, 0, 0, k))[:, k:] for k in range(1, CONTEXT_WINDOW + 1)]).amax(0)
+    return torch.cat([sims, before, after], dim=-1)
 
 
 def _masked_ce(logits: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:

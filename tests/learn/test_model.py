@@ -7,7 +7,7 @@ import torch
 from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.encoder import text_encoder
 from demoforge.learn.features import featurize
-from demoforge.learn.model import Policy, PolicyConfig, collate
+from demoforge.learn.model import Policy, PolicyConfig, collate, label_context
 
 INSTRUCTION = 'Enter the password "d8W" into both text fields.'
 
@@ -23,7 +23,7 @@ def test_a_copied_span_is_made_of_whole_words(monkeypatch) -> None:
     policy = Policy(PolicyConfig())
     scores = torch.full((1, len(pieces)), -5.0)
 
-    def span_logits(batch, h_target, g):  # the network's raw preference: the cut-off "d8"
+    def span_logits(batch, target, h_target, g):  # the network's raw preference: the cut-off "d8"
         start, end = scores.clone(), scores.clone()
         start[0, first], end[0, last] = 5.0, 5.0
         end[0, last + 1] = 4.0
@@ -45,7 +45,7 @@ def test_a_copied_span_stays_inside_its_quotation_marks(monkeypatch) -> None:
     policy = Policy(PolicyConfig())
     scores = torch.full((1, len(pieces)), -5.0)
 
-    def span_logits(batch, h_target, g):  # the network's raw preference runs past the closing quote
+    def span_logits(batch, target, h_target, g):  # the network's raw preference runs past the closing quote
         start, end = scores.clone(), scores.clone()
         start[0, first], end[0, into] = 5.0, 5.0
         end[0, into - 2] = 3.0  # "D"
@@ -54,3 +54,22 @@ def test_a_copied_span_stays_inside_its_quotation_marks(monkeypatch) -> None:
     monkeypatch.setattr(policy, "span_logits", span_logits)
     s, e = policy.decide(collate([step], encoder))[0]["span"]
     assert instruction[step.offsets[s][0] : step.offsets[e][1]] == "qAfD"
+
+
+def test_a_value_is_read_by_the_words_before_it_that_echo_the_fields_label() -> None:
+    """"from year 1994": for the field labelled Year, the piece after "year" stands out."""
+    instruction = "Search for adventure movies directed by Stuart from year 1994."
+    encoder = text_encoder()
+    elements = [
+        Element(ref=1, tag="div", text="Year", box=Box(x=0, y=0, width=90, height=10)),
+        Element(ref=2, tag="input", input_type="text", box=Box(x=0, y=10, width=90, height=20)),
+        Element(ref=3, tag="div", text="Director Name", box=Box(x=0, y=40, width=90, height=10)),
+        Element(ref=4, tag="input", input_type="text", box=Box(x=0, y=50, width=90, height=20)),
+    ]
+    batch = collate([featurize(instruction, DomSnapshot(elements=elements), [], encoder)] * 2, encoder)
+    context = label_context(batch, torch.tensor([1, 3]))  # the Year field, the Director Name field
+    pieces = [instruction[a:b] for a, b in featurize(instruction, DomSnapshot(elements=elements), [], encoder).offsets]
+    before_label = context[:, :, 4]  # the pieces before each piece, against the field's label before it
+    assert pieces[int(before_label[0].argmax())] == "1994"
+    assert pieces[int(before_label[1, : pieces.index("from")].argmax())] in ("by", "Stuart")
+    assert context.shape == (2, len(pieces), 9)
