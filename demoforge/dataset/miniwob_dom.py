@@ -25,8 +25,8 @@ The 2017 dump differs from ours in these ways, each handled below:
 - it has no attributes (href, role, tabindex, label ``for``), so elements made
   interactive by script alone, and labels as accessible names, are not seen;
 - a wordless leaf's ``bgColor`` (a swatch, a shade; not a form field) becomes
-  its ``color``, as the recorder keeps it; other elements' colours and the flight tasks'
-  ``tampered`` flag have no place in the schema.
+  its ``color``, as the recorder keeps it; other elements' colours and the
+  flight tasks' ``tampered`` flag have no place in the schema.
 
 Password fields are masked in the snapshot as the live recorder masks them
 (no value, only whether they are ``filled``), so that a policy never learns to expect what it will not see; the

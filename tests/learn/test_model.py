@@ -66,9 +66,9 @@ def test_a_value_is_read_by_the_words_before_it_that_echo_the_fields_label() -> 
         Element(ref=3, tag="div", text="Director Name", box=Box(x=0, y=40, width=90, height=10)),
         Element(ref=4, tag="input", input_type="text", box=Box(x=0, y=50, width=90, height=20)),
     ]
-    batch = collate([featurize(instruction, DomSnapshot(elements=elements), [], encoder)] * 2, encoder)
-    context = label_context(batch, torch.tensor([1, 3]))  # the Year field, the Director Name field
-    pieces = [instruction[a:b] for a, b in featurize(instruction, DomSnapshot(elements=elements), [], encoder).offsets]
+    step = featurize(instruction, DomSnapshot(elements=elements), [], encoder)
+    context = label_context(collate([step, step], encoder), torch.tensor([1, 3]))  # the Year field, the Director Name field
+    pieces = [instruction[a:b] for a, b in step.offsets]
     before_label = context[:, :, 4]  # the pieces before each piece, against the field's label before it
     assert pieces[int(before_label[0].argmax())] == "1994"
     assert pieces[int(before_label[1, : pieces.index("from")].argmax())] in ("by", "Stuart")
