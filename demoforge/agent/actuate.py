@@ -17,6 +17,10 @@ from demoforge.events import DomSnapshot, Element
 
 #: How long the page is given to react after an action (animations, handlers).
 SETTLE_MS = 40
+#: How long after typing: a person pauses for the page's answer to the keys. Suggestions
+#: come after a debounce (jQuery UI's autocomplete waits 300 ms after the last key), and
+#: the agent's next look, which waits only while the page is moving, would come first.
+TYPED_PAUSE_MS = 400
 #: Where in a date or time field its first segment is, from the field's left edge (CSS px).
 FIRST_SEGMENT_PX = 8
 
@@ -79,4 +83,4 @@ def perform(page: Page, action: Action, snap: DomSnapshot) -> None:
         mouse.up()
     else:  # pragma: no cover - Op is a closed Literal
         raise ValueError(f"unknown op {action.op!r}")
-    page.wait_for_timeout(SETTLE_MS)
+    page.wait_for_timeout(TYPED_PAUSE_MS if action.op == "type" else SETTLE_MS)

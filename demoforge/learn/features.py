@@ -27,6 +27,7 @@ import webcolors
 from demoforge.dataset.actions import OPS, Action
 from demoforge.dataset.miniwob_dom import INTERACTIVE_TAGS, SVG_SHAPES, is_transparent
 from demoforge.events import DomSnapshot, Element
+from demoforge.learn.dates import N_DATE_ELEMENT, N_DATE_GLOBAL, date_features
 from demoforge.learn.encoder import TextEncoder
 
 #: At most this many elements of a page are shown to the policy (document order).
@@ -43,14 +44,15 @@ QUOTE_MARKS = "\"'“”‘’"
 _QUOTED = re.compile(r"\"([^\"]+)\"|'([^']+)'|“([^”]+)”")
 
 #: Numeric features per element; see ``element_features`` for their meaning.
-N_ELEMENT_FEATURES = 43 + HISTORY
+N_ELEMENT_FEATURES = 43 + HISTORY + N_DATE_ELEMENT
 #: Numeric features per instruction word piece; see ``token_features``.
 N_TOKEN_FEATURES = 7
 #: Columns of ``token_features``: the piece starts a word / ends a word (a quotation mark does neither);
 #: the piece is a quotation mark that opens or closes a value (not an apostrophe inside a word).
 WORD_START, WORD_END, QUOTE = 4, 5, 6
-#: Numeric features of the whole step: the ops of the recent actions and the step count.
-N_GLOBAL_FEATURES = HISTORY * len(OPS) + 2
+#: Numeric features of the whole step: the ops of the recent actions, the step count, and
+#: how a calendar's month stands to the date asked for (``dates.date_features``).
+N_GLOBAL_FEATURES = HISTORY * len(OPS) + 2 + N_DATE_GLOBAL
 
 
 def words(text: str | None) -> list[str]:
@@ -252,6 +254,7 @@ def element_features(
     sims: np.ndarray,
     label_of: list[tuple[int | None, int | None]],
     focused: int | None,
+    date_rows: list[list[float]],
 ) -> np.ndarray:
     instr_words = set(words(instruction))
     instr_norm = norm(instruction)
@@ -304,6 +307,7 @@ def element_features(
             *nearness[i],
             *hits,
             min(sum(b.contains(*p) for p in all_points), 3) / 3,
+            *date_rows[i],
         ]
         rows.append(row)
     return np.asarray(rows, dtype=np.float32).reshape(len(elements), N_ELEMENT_FEATURES)
@@ -426,14 +430,17 @@ def featurize(
     vectors = encoder.embed([instruction, *elem_texts], pieces_of=instruction)
     _, offsets = encoder.tokens(instruction)  # computed by the pass above
     sims = vectors[1:] @ vectors[0]
-    num = element_features(elements, instruction, history, sims, label_of, snapshot.focused)
+    date_glob, date_rows = date_features(elements, instruction)
+    num = element_features(elements, instruction, history, sims, label_of, snapshot.focused, date_rows)
     tags = np.asarray([[bucket(e.tag), bucket(e.input_type)] for e in elements], dtype=np.int64)
     recent = list(reversed(history[-HISTORY:]))
     glob = np.zeros(N_GLOBAL_FEATURES, dtype=np.float32)
     for k, a in enumerate(recent):
         glob[k * len(OPS) + OPS.index(a.op)] = 1.0
-    glob[-2] = min(len(history), 20) / 10
-    glob[-1] = float(not history)
+    n_ops = HISTORY * len(OPS)
+    glob[n_ops] = min(len(history), 20) / 10
+    glob[n_ops + 1] = float(not history)
+    glob[n_ops + 2 :] = date_glob
     tok_num = token_features(instruction, offsets, history, elements)
     return StepFeatures(
         elem_num=torch.from_numpy(num),

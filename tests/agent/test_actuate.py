@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page
 
 from demoforge.agent.actuate import centre, perform
+from demoforge.agent.runtime import observe_still
 from demoforge.capture import snapshot
 from demoforge.capture.browser import launch_browser
 from demoforge.dataset.actions import Action
@@ -79,3 +80,27 @@ def test_press_and_select(page: Page, snap: DomSnapshot) -> None:
     pet = find(snap, "pet")
     perform(page, Action(op="select", ref=pet.ref, text="dog"), snap)
     assert page.input_value("#pet") == "dog"
+
+
+SUGGESTING_PAGE = """<!doctype html><body style="margin:0">
+<input id="q" style="position:absolute;left:40px;top:30px;width:150px"><ul id="menu" style="margin-top:60px"></ul>
+<script>
+const places = ['Vermont', 'Venezuela', 'Vatican City'];
+let timer;
+document.getElementById('q').addEventListener('input', e => {
+  clearTimeout(timer);  // suggestions wait until the typing pauses, as jQuery UI's autocomplete does
+  timer = setTimeout(() => {
+    document.getElementById('menu').innerHTML = places
+      .filter(p => p.startsWith(e.target.value)).map(p => `<li>${p}</li>`).join('');
+  }, 300);
+});
+</script></body>"""
+
+
+def test_suggestions_that_follow_the_typing_are_there_for_the_next_look(page: Page) -> None:
+    page.set_content(SUGGESTING_PAGE)
+    before = snapshot.take(page)
+    field = find(before, "q")
+    perform(page, Action(op="type", ref=field.ref, text="Ve"), before)
+    after, _ = observe_still(page, snapshot.take)
+    assert [e.text for e in after.elements if e.tag == "li"] == ["Vermont", "Venezuela"]
