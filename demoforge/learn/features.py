@@ -44,7 +44,10 @@ QUOTE_MARKS = "\"'“”‘’"
 _QUOTED = re.compile(r"\"([^\"]+)\"|'([^']+)'|“([^”]+)”")
 
 #: Numeric features per element; see ``element_features`` for their meaning.
-N_ELEMENT_FEATURES = 43 + HISTORY + N_DATE_ELEMENT
+N_ELEMENT_FEATURES = 44 + HISTORY + N_DATE_ELEMENT
+#: Column of ``element_features`` that says which of an element's two labels is nearer to it:
+#: 1 the text before it, -1 the text after it, 0 neither (a tie, or no text on either side).
+NEARER_LABEL = 17
 #: Numeric features per instruction word piece; see ``token_features``.
 N_TOKEN_FEATURES = 7
 #: Columns of ``token_features``: the piece starts a word / ends a word (a quotation mark does neither);
@@ -163,6 +166,13 @@ def gap(a: Element, b: Element) -> float:
     return math.hypot(dx, dy)
 
 
+def label_gap(px: float | None) -> float:
+    """A label's distance as the policy reads it, in 0..1: on a log scale, because a form
+    tells its own label from the next field's by a few px (0 against 5 in MiniWoB++'s
+    forms, above or below alike), which a linear scale fit for a page's width flattens."""
+    return 1.0 if px is None else min(math.log1p(px), 6.0) / 6.0
+
+
 def field_value(e: Element) -> str:
     """A field's text; a checkbox's or radio's ``value`` attribute is not what it shows."""
     if e.input_type in ("checkbox", "radio"):
@@ -269,14 +279,16 @@ def element_features(
     for i, e in enumerate(elements):
         b = e.box
         value = field_value(e)
-        label_rows = []
+        label_rows, gaps = [], []
         for j in label_of[i]:  # the text before, then the text after
             label = None if j is None else elements[j]
+            gaps.append(math.inf if label is None else gap(e, label))
             label_rows += [
                 0.0 if j is None else sims[j],
                 *match_features(label and label.text, instr_words, instr_norm, quotes),
-                5.0 if label is None else min(gap(e, label) / PX, 5),
+                label_gap(None if label is None else gaps[-1]),
             ]
+        label_rows.append(float(gaps[0] < gaps[1]) - float(gaps[1] < gaps[0]))  # NEARER_LABEL
         hits = [
             float(p is not None and b.contains(*p)) for p in points
         ] + [0.0] * (HISTORY - len(points))

@@ -35,6 +35,7 @@ from demoforge.learn.features import (
     N_ELEMENT_FEATURES,
     N_GLOBAL_FEATURES,
     N_TOKEN_FEATURES,
+    NEARER_LABEL,
     QUOTE,
     TAG_BUCKETS,
     WORD_END,
@@ -46,7 +47,7 @@ IGNORE = -100
 #: Word pieces either side of a piece that its label context looks at ("from year 1994": "year").
 CONTEXT_WINDOW = 3
 #: Label-context features per word piece; see ``label_context``.
-N_CONTEXT_FEATURES = 9
+N_CONTEXT_FEATURES = 12
 
 
 @dataclass
@@ -290,8 +291,9 @@ class Policy(nn.Module):
 
 
 def label_context(b: Batch, target: torch.Tensor) -> torch.Tensor:
-    """(B, T, 9): how much each instruction word piece, and the pieces just before and
-    just after it, are like the chosen element's own words and its labels before and after.
+    """(B, T, 12): how much each instruction word piece, and the pieces just before and
+    just after it, are like the chosen element's own words, its labels before and after,
+    and the nearer of those two (its own label, not the next field's: ``NEARER_LABEL``).
 
     An instruction names a value by the words next to it, and those words echo the
     field's label: "from **year** 1994" for the field labelled "Year", "**directed**
@@ -301,13 +303,15 @@ def label_context(b: Batch, target: torch.Tensor) -> torch.Tensor:
     typed the values of a form in the wrong fields.
     """
     rows = torch.arange(target.shape[0])
-    texts = torch.stack([b.elem_emb[rows, target], b.label_emb[rows, target], b.after_emb[rows, target]], dim=1)
-    sims = F.normalize(b.tok_emb, dim=-1) @ F.normalize(texts, dim=-1).transpose(1, 2)  # (B, T, 3)
+    before, after = b.label_emb[rows, target], b.after_emb[rows, target]
+    nearer = torch.where((b.elem_num[rows, target, NEARER_LABEL] < 0)[:, None], after, before)
+    texts = torch.stack([b.elem_emb[rows, target], before, after, nearer], dim=1)
+    sims = F.normalize(b.tok_emb, dim=-1) @ F.normalize(texts, dim=-1).transpose(1, 2)  # (B, T, 4)
     sims = sims.masked_fill(~b.tok_mask[..., None], 0.0)
     t = sims.shape[1]
-    before = torch.stack([F.pad(sims, (0, 0, k, 0))[:, :t] for k in range(1, CONTEXT_WINDOW + 1)]).amax(0)
-    after = torch.stack([F.pad(sims, (0, 0, 0, k))[:, k:] for k in range(1, CONTEXT_WINDOW + 1)]).amax(0)
-    return torch.cat([sims, before, after], dim=-1)
+    preceding = torch.stack([F.pad(sims, (0, 0, k, 0))[:, :t] for k in range(1, CONTEXT_WINDOW + 1)]).amax(0)
+    following = torch.stack([F.pad(sims, (0, 0, 0, k))[:, k:] for k in range(1, CONTEXT_WINDOW + 1)]).amax(0)
+    return torch.cat([sims, preceding, following], dim=-1)
 
 
 def _masked_ce(logits: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:

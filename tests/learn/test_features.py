@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.encoder import text_encoder
 from demoforge.learn.features import (
+    NEARER_LABEL,
     QUOTE,
     WORD_END,
     WORD_START,
@@ -139,7 +142,9 @@ def test_a_field_reads_the_texts_before_and_after_it_and_how_far_they_are() -> N
     assert labels(elements) == [(None, 1), (None, 3), (1, 3), (1, None)]
     assert gap(elements[2], elements[1]) == 4 and gap(elements[2], elements[3]) == 0
     feats = featurize("Search for saga movies from year 2014", DomSnapshot(elements=elements), [], text_encoder())
-    before_gap, after_gap = feats.elem_num[2, 10], feats.elem_num[2, 16]  # px / 200; 5 when there is none
-    assert float(before_gap) == pytest.approx(4 / 200) and float(after_gap) == 0.0
-    assert float(feats.elem_num[0, 10]) == 5.0
+    before_gap, after_gap = feats.elem_num[2, 10], feats.elem_num[2, 16]  # log px / 6; 1 when there is none
+    assert float(before_gap) == pytest.approx(math.log1p(4) / 6) and float(after_gap) == 0.0
+    assert float(feats.elem_num[0, 10]) == 1.0
+    # Its own label is the nearer one: after the second field, before the last text.
+    assert [float(x) for x in feats.elem_num[:, NEARER_LABEL]] == [-1.0, -1.0, -1.0, 1.0]
     assert float(feats.elem_num[0, 13]) == 1.0  # the text after the first field, "Year", is in the instruction

@@ -69,7 +69,16 @@ def test_a_value_is_read_by_the_words_before_it_that_echo_the_fields_label() -> 
     step = featurize(instruction, DomSnapshot(elements=elements), [], encoder)
     context = label_context(collate([step, step], encoder), torch.tensor([1, 3]))  # the Year field, the Director Name field
     pieces = [instruction[a:b] for a, b in step.offsets]
-    before_label = context[:, :, 4]  # the pieces before each piece, against the field's label before it
+    before_label = context[:, :, 5]  # the pieces before each piece, against the field's label before it
     assert pieces[int(before_label[0].argmax())] == "1994"
     assert pieces[int(before_label[1, : pieces.index("from")].argmax())] in ("by", "Stuart")
-    assert context.shape == (2, len(pieces), 9)
+    assert context.shape == (2, len(pieces), 12)
+    assert torch.equal(context[:, :, 7], before_label)  # its nearer label is the one above it
+
+    # The same form with each label below its field: the nearer label is the one after.
+    below = [e.model_copy(update={"box": e.box.model_copy(update={"y": e.box.y + (20 if e.text else -10)})}) for e in elements]
+    below = [below[1], below[0], below[3], below[2]]
+    step = featurize(instruction, DomSnapshot(elements=below), [], encoder)
+    context = label_context(collate([step], encoder), torch.tensor([0]))  # the Year field, above its label
+    assert torch.equal(context[:, :, 7], context[:, :, 6])
+    assert pieces[int(context[0, :, 7].argmax())] == "1994"
