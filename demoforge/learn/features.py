@@ -50,9 +50,10 @@ N_ELEMENT_FEATURES = 44 + HISTORY + N_DATE_ELEMENT
 NEARER_LABEL = 17
 #: Numeric features per instruction word piece; see ``token_features``.
 N_TOKEN_FEATURES = 7
-#: Columns of ``token_features``: the piece starts a word / ends a word (a quotation mark does neither);
-#: the piece is a quotation mark that opens or closes a value (not an apostrophe inside a word).
-WORD_START, WORD_END, QUOTE = 4, 5, 6
+#: Columns of ``token_features``: the piece is inside a quoted value (its marks included);
+#: the piece starts a word / ends a word (a quotation mark does neither); the piece is a
+#: quotation mark that opens or closes a value (not an apostrophe inside a word).
+IN_QUOTES, WORD_START, WORD_END, QUOTE = 0, 4, 5, 6
 #: Numeric features of the whole step: the ops of the recent actions, the step count, and
 #: how a calendar's month stands to the date asked for (``dates.date_features``).
 N_GLOBAL_FEATURES = HISTORY * len(OPS) + 2 + N_DATE_GLOBAL

@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from demoforge.dataset.actions import OPS
 from demoforge.learn.encoder import EMBED_DIM, TextEncoder
 from demoforge.learn.features import (
+    IN_QUOTES,
     N_ELEMENT_FEATURES,
     N_GLOBAL_FEATURES,
     N_TOKEN_FEATURES,
@@ -266,14 +267,19 @@ class Policy(nn.Module):
             allowed = torch.ones(t, t, dtype=torch.bool).triu().logical_and(
                 torch.ones(t, t, dtype=torch.bool).tril(max_span - 1)
             )
+            # When an instruction quotes values, what is typed is one of them: so it
+            # was in 359 of the 362 recorded typings whose instruction quotes
+            # something (a password field's is never in the recordings, and the head
+            # once typed "password", the word next to the field's label, for it).
             # A typed value stays inside its quotation marks ("qAfD", not 'qAfD" into'),
             # and people type whole words: a span starts at a word's start and ends at
             # a word's end ("d8W", not "d8"; never on a quotation mark). Each rule
             # holds when the spans left allow it.
+            in_quotes = b.tok_num[i, :t, IN_QUOTES] > 0
             quotes = F.pad((b.tok_num[i, :t, QUOTE] > 0).long().cumsum(0), (1, 0))
             clear_of_quotes = quotes[None, 1:] == quotes[:-1, None]  # [s, e]: no mark in s..e
             word_start, word_end = b.tok_num[i, :t, WORD_START] > 0, b.tok_num[i, :t, WORD_END] > 0
-            for rule in (clear_of_quotes, word_start[:, None] & word_end[None, :]):
+            for rule in (in_quotes[:, None] & in_quotes[None, :], clear_of_quotes, word_start[:, None] & word_end[None, :]):
                 if torch.isfinite(pair.masked_fill(~(allowed & rule), float("-inf"))).any():
                     allowed = allowed & rule
             pair = pair.masked_fill(~allowed, float("-inf"))

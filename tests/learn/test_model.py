@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from demoforge.events import Box, DomSnapshot, Element
@@ -54,6 +55,30 @@ def test_a_copied_span_stays_inside_its_quotation_marks(monkeypatch) -> None:
     monkeypatch.setattr(policy, "span_logits", span_logits)
     s, e = policy.decide(collate([step], encoder))[0]["span"]
     assert instruction[step.offsets[s][0] : step.offsets[e][1]] == "qAfD"
+
+
+@pytest.mark.parametrize(
+    ("instruction", "preferred", "typed"),
+    [
+        ('Enter the password "Oiy" into both text fields.', "password", "Oiy"),  # a quoted value is there: it is typed
+        ("Enter the password Oiy into both text fields.", "password", "password"),  # none is: the preference stands
+    ],
+)
+def test_when_the_instruction_quotes_a_value_that_value_is_typed(monkeypatch, instruction, preferred, typed) -> None:
+    encoder = text_encoder()
+    field = Element(ref=1, tag="input", box=Box(x=0, y=0, width=90, height=20))
+    step = featurize(instruction, DomSnapshot(elements=[field]), [], encoder)
+    pieces = [instruction[a:b] for a, b in step.offsets]
+    policy = Policy(PolicyConfig())
+
+    def span_logits(batch, target, h_target, g):  # the network's raw preference: the word by the label
+        start, end = torch.full((1, len(pieces)), -5.0), torch.full((1, len(pieces)), -5.0)
+        start[0, pieces.index(preferred)], end[0, pieces.index(preferred)] = 5.0, 5.0
+        return start, end
+
+    monkeypatch.setattr(policy, "span_logits", span_logits)
+    s, e = policy.decide(collate([step], encoder))[0]["span"]
+    assert instruction[step.offsets[s][0] : step.offsets[e][1]] == typed
 
 
 def test_a_value_is_read_by_the_words_before_it_that_echo_the_fields_label() -> None:
