@@ -96,6 +96,6 @@ def date_features(elements: list[Element], instruction: str) -> tuple[list[float
         text = (e.text or "").strip()
         found = _month_and_year(text)
         names_month = bool(wanted and found and found[0] == wanted.month and found[1] in (None, wanted.year))
-        is_day = bool(wanted and text.isdigit() and int(text) == wanted.day)
+        is_day = bool(wanted and text.isdecimal() and int(text) == wanted.day)  # not isdigit: int('²') fails
         rows.append([float(names_month), float(is_day)])
     return glob, rows

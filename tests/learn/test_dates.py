@@ -58,6 +58,8 @@ def test_without_a_date_or_a_calendar_nothing_is_said() -> None:
     assert glob == [0.0] * N_DATE_GLOBAL and all(r == [0.0, 0.0] for r in rows)
     glob, rows = date_features([element(1, "4")], "Select 12/04/2016 as the date")
     assert glob == [0.0] * N_DATE_GLOBAL and rows == [[0.0, 1.0]]
+    _, rows = date_features([element(1, "²"), element(2, "٤")], "Select 12/04/2016 as the date")
+    assert rows == [[0.0, 0.0], [0.0, 1.0]]  # a superscript is no day (and no crash); an Arabic-Indic 4 is
 
 
 @pytest.mark.browser
