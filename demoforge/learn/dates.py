@@ -84,9 +84,11 @@ def shown_month(elements: list[Element]) -> tuple[int, int | None] | None:
 def date_features(elements: list[Element], instruction: str) -> tuple[list[float], list[list[float]]]:
     """The step's calendar features (``N_DATE_GLOBAL``) and each element's (``N_DATE_ELEMENT``)."""
     wanted = named_date(instruction)
-    shown = shown_month(elements) if wanted else None
     glob = [0.0] * N_DATE_GLOBAL
-    if wanted and shown:
+    if wanted is None:  # most steps: nothing to read on the page
+        return glob, [[0.0] * N_DATE_ELEMENT for _ in elements]
+    shown = shown_month(elements)
+    if shown:
         month, year = shown
         away = (wanted.year - year) * 12 if year is not None else 0
         away += wanted.month - month
@@ -95,7 +97,7 @@ def date_features(elements: list[Element], instruction: str) -> tuple[list[float
     for e in elements:
         text = (e.text or "").strip()
         found = _month_and_year(text)
-        names_month = bool(wanted and found and found[0] == wanted.month and found[1] in (None, wanted.year))
-        is_day = bool(wanted and text.isdecimal() and int(text) == wanted.day)  # not isdigit: int('²') fails
+        names_month = bool(found and found[0] == wanted.month and found[1] in (None, wanted.year))
+        is_day = text.isdecimal() and int(text) == wanted.day  # not isdigit: int('²') fails
         rows.append([float(names_month), float(is_day)])
     return glob, rows

@@ -47,7 +47,7 @@ _QUOTED = re.compile(r"\"([^\"]+)\"|'([^']+)'|“([^”]+)”")
 N_ELEMENT_FEATURES = 44 + HISTORY + N_DATE_ELEMENT
 #: Column of ``element_features`` that says which of an element's two labels is nearer to it:
 #: 1 the text before it, -1 the text after it, 0 neither (a tie, or no text on either side).
-NEARER_LABEL = 17
+NEARER_LABEL = 1 + 4 + 2 * (1 + 4 + 1)  # after the element's own similarity and matches, and both labels'
 #: Numeric features per instruction word piece; see ``token_features``.
 N_TOKEN_FEATURES = 7
 #: Columns of ``token_features``: the piece is inside a quoted value (its marks included);
@@ -167,11 +167,12 @@ def gap(a: Element, b: Element) -> float:
     return math.hypot(dx, dy)
 
 
-def label_gap(px: float | None) -> float:
-    """A label's distance as the policy reads it, in 0..1: on a log scale, because a form
-    tells its own label from the next field's by a few px (0 against 5 in MiniWoB++'s
-    forms, above or below alike), which a linear scale fit for a page's width flattens."""
-    return 1.0 if px is None else min(math.log1p(px), 6.0) / 6.0
+def label_gap(px: float) -> float:
+    """A label's distance as the policy reads it, in 0..1 (1 for none, at ``math.inf``): on a
+    log scale, because a form tells its own label from the next field's by a few px (0
+    against 5 in MiniWoB++'s forms, above or below alike), which a linear scale fit for a
+    page's width flattens."""
+    return min(math.log1p(px), 6.0) / 6.0
 
 
 def field_value(e: Element) -> str:
@@ -287,7 +288,7 @@ def element_features(
             label_rows += [
                 0.0 if j is None else sims[j],
                 *match_features(label and label.text, instr_words, instr_norm, quotes),
-                label_gap(None if label is None else gaps[-1]),
+                label_gap(gaps[-1]),
             ]
         label_rows.append(float(gaps[0] < gaps[1]) - float(gaps[1] < gaps[0]))  # NEARER_LABEL
         hits = [
