@@ -33,6 +33,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--width", type=int, default=128, help="policy width")
     ap.add_argument("--layers", type=int, default=2, help="policy self-attention layers")
+    ap.add_argument("--members", type=int, default=1, help="policies trained from successive seeds, deciding together")
     ap.add_argument("--suite", action="append", choices=["demonstrated", "unseen"])
     ap.add_argument("--tasks", nargs="*", help="only these tasks (with a single --suite)")
     ap.add_argument("--part", default="", help="suffix of the report folder, to split a suite over processes")
@@ -43,8 +44,8 @@ def main() -> None:
     if not args.skip_train:
         t0 = time.time()
         info = train(args.dataset, model, epochs=args.epochs, seed=0, all_splits=True,
-                     resume=(model / "checkpoint.pt").exists(), max_per_task=args.max_per_task,
-                     width=args.width, layers=args.layers)
+                     resume=(model / "checkpoint.pt").exists() or (model / "members").exists(), max_per_task=args.max_per_task,
+                     width=args.width, layers=args.layers, members=args.members)
         print(f"training: {info['examples']} examples, {info['epochs']} epochs, wall {time.time() - t0:.0f} s")
         print(json.dumps(info["metrics"]))
     for suite in args.suite or ["demonstrated", "unseen"]:

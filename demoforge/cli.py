@@ -258,6 +258,9 @@ def train(
     ),
     width: int = typer.Option(128, "--width", min=8, help="Width of the policy's element states (a multiple of 4)."),
     layers: int = typer.Option(2, "--layers", min=1, help="Self-attention layers over the page's elements."),
+    members: int = typer.Option(
+        1, "--members", min=1, help="Train this many policies from successive seeds, one per core, to decide together."
+    ),
 ) -> None:
     """Train a policy on recorded demonstrations (behaviour cloning), with a model card.
 
@@ -269,7 +272,8 @@ def train(
 
     try:
         info = run_training(dataset, out, epochs=epochs, seed=seed, dp_epsilon=dp_epsilon, resume=resume,
-                            all_splits=all_splits, max_per_task=max_per_task, width=width, layers=layers)
+                            all_splits=all_splits, max_per_task=max_per_task, width=width, layers=layers,
+                            members=members)
     except (FileNotFoundError, FileExistsError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc
     Console().print(f"Model written to [bold]{out}[/] ({info['examples']} examples, {info['wall_s']} s)")

@@ -1,4 +1,5 @@
-"""A trained policy on disk: ``model.pt`` (config + weights), ``info.json`` and the model card.
+"""A trained policy on disk: ``model.pt`` (config + the weights of each ensemble member),
+``info.json`` and the model card.
 
 A model directory is self-describing: the card (``README.md``) says what the
 policy was trained on, how, how well it did on held-out demonstrations and,
@@ -12,36 +13,43 @@ from pathlib import Path
 
 import torch
 
-from demoforge.learn.model import Policy, PolicyConfig
+from demoforge.learn.model import Ensemble, Policy, PolicyConfig
 
 MODEL_FILE = "model.pt"
 INFO_FILE = "info.json"
 CARD_FILE = "README.md"
 
 
-def save_policy(policy: Policy, out_dir: Path, info: dict) -> None:
+def save_policy(members: list[Policy], out_dir: Path, info: dict) -> None:
     """Write weights, facts and card; the weights file is replaced atomically."""
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = out_dir / (MODEL_FILE + ".tmp")
-    torch.save({"config": policy.cfg.to_dict(), "model": policy.state_dict()}, tmp)
+    torch.save({"config": members[0].cfg.to_dict(), "members": [m.state_dict() for m in members]}, tmp)
     tmp.replace(out_dir / MODEL_FILE)
     (out_dir / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n")
     (out_dir / CARD_FILE).write_text(model_card(info))
 
 
-def load_policy(model_dir: Path) -> Policy:
-    """The policy saved in ``model_dir``, in eval mode."""
+def load_policy(model_dir: Path) -> Ensemble:
+    """The policy saved in ``model_dir`` (an ensemble of one or more members), in eval mode.
+
+    A file from before ensembles holds one member's weights under ``model``.
+    """
     path = Path(model_dir) / MODEL_FILE
     if not path.is_file():
         raise FileNotFoundError(f"no trained policy at {path}: run `demoforge train` first")
     state = torch.load(path, weights_only=False)
-    policy = Policy(PolicyConfig(**state["config"]))
-    try:
-        policy.load_state_dict(state["model"])
-    except RuntimeError as exc:  # a model from before a change to what the policy reads
-        raise ValueError(f"{path} was trained on other features than this version reads: train it again") from exc
-    policy.eval()
-    return policy
+    members = []
+    for weights in state.get("members") or [state["model"]]:
+        policy = Policy(PolicyConfig(**state["config"]))
+        try:
+            policy.load_state_dict(weights)
+        except RuntimeError as exc:  # a model from before a change to what the policy reads
+            raise ValueError(f"{path} was trained on other features than this version reads: train it again") from exc
+        members.append(policy)
+    ensemble = Ensemble(members)
+    ensemble.eval()
+    return ensemble
 
 
 def model_card(info: dict) -> str:
@@ -72,6 +80,24 @@ def model_card(info: dict) -> str:
         "|---|---|",
     ]
     lines += [f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in m.items()]
+    members = info.get("members")
+    if members:
+        lines += [
+            "",
+            f"## Ensemble of {len(members)} members",
+            "",
+            "Each member is trained as above from its own seed; they decide together, by the",
+            "mean of their log-probabilities. The figures above are the first member's.",
+            "",
+            "| member | seed | wall time (s) | last epoch's metrics |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {k} | {mem['seed']} | {mem['wall_s']} | "
+            + ", ".join(f"{name} {v:.4f}" if isinstance(v, float) else f"{name} {v}" for name, v in mem["metrics"].items())
+            + " |"
+            for k, mem in enumerate(members)
+        ]
     lines += ["", "## Privacy", ""]
     dp = info.get("privacy")
     if dp:

@@ -238,6 +238,24 @@ class Policy(nn.Module):
         start, end = self.span_logits(b, b.target, h_t, g)
         return loss + _masked_ce(start, b.start) + _masked_ce(end, b.end)
 
+
+class Ensemble(nn.Module):
+    """Policies trained alike from different seeds, deciding together.
+
+    One policy's choices on a task swing between retrainings from the same data
+    (grid-coordinate 0.30, 0.00, 0.60 over three of them): where the
+    demonstrations leave a choice open, each seed settles it its own way. Each
+    member scores every (element, operation), key and span; the decision is the
+    best of the members' mean log-probabilities, so a choice one member makes
+    by chance and the others do not is outvoted. A single policy is an
+    ensemble of one, and decides exactly as it would alone.
+    """
+
+    def __init__(self, members: list[Policy]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.cfg = members[0].cfg
+
     @torch.no_grad()
     def decide(self, b: Batch, max_span: int = 24, exclude: list[list[int]] | None = None) -> list[dict]:
         """The best action of each decision: element index, op, key, and span (start, end).
@@ -246,19 +264,24 @@ class Policy(nn.Module):
         pairs not to choose: actions already seen to change nothing on this page.
         When every pair is excluded, ``target`` is None.
         """
-        h, g = self.encode(b)
-        logits = self.action_logits(h, g, b.elem_mask).flatten(1)
+        looks = [(m, *m.encode(b)) for m in self.members]
+        logits = _mean([_log_probs(m.action_logits(h, g, b.elem_mask).flatten(1)) for m, h, g in looks])
         for i, pairs in enumerate(exclude or []):
             logits[i, pairs] = float("-inf")
         best = logits.argmax(dim=1)
         n_ops = len(OPS)
         target, op = best // n_ops, best % n_ops
-        rows = torch.arange(h.shape[0])
-        h_t = h[rows, target]
-        key = self.key_head(torch.cat([h_t, g], dim=-1)).argmax(dim=1)
-        start, end = self.span_logits(b, target, h_t, g)
+        rows = torch.arange(b.elem_mask.shape[0])
+        keys, starts, ends = [], [], []
+        for m, h, g in looks:
+            h_t = h[rows, target]
+            keys.append(_log_probs(m.key_head(torch.cat([h_t, g], dim=-1))))
+            s, e = m.span_logits(b, target, h_t, g)
+            starts.append(_log_probs(s))
+            ends.append(_log_probs(e))
+        key, start, end = _mean(keys).argmax(dim=1), _mean(starts), _mean(ends)
         out = []
-        for i in range(h.shape[0]):
+        for i in range(len(rows)):
             if torch.isinf(logits[i, best[i]]):
                 out.append({"target": None})
                 continue
@@ -294,6 +317,19 @@ class Policy(nn.Module):
                 }
             )
         return out
+
+
+
+
+def _log_probs(logits: torch.Tensor) -> torch.Tensor:
+    """Log-softmax over the last axis that leaves a row of only -inf as it is (an
+    instruction without words has no span to score), where plain log-softmax gives NaN."""
+    total = torch.logsumexp(logits, dim=-1, keepdim=True)
+    return logits - total.masked_fill(torch.isinf(total), 0.0)
+
+
+def _mean(tensors: list[torch.Tensor]) -> torch.Tensor:
+    return torch.stack(tensors).mean(dim=0)
 
 
 def label_context(b: Batch, target: torch.Tensor) -> torch.Tensor:

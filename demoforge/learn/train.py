@@ -14,16 +14,22 @@ policy's features once, and fits the policy with AdamW. The run is:
 With ``dp_epsilon`` the policy is trained with DP-SGD at the *contributor*
 level (see ``demoforge.learn.privacy``): a person's whole set of
 demonstrations, not a single step, is the unit whose influence is bounded.
+
+With ``members`` above one, that many policies are trained the same way from
+seeds ``seed``, ``seed + 1``... (``train_ensemble``) and saved as one
+ensemble that decides together (``model.Ensemble``).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import multiprocessing
 import os
 import random
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,13 +39,15 @@ import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from demoforge.dataset.actions import OPS, Action, Example
-from demoforge.learn.checkpoint import MODEL_FILE, save_policy
+from demoforge.learn.checkpoint import MODEL_FILE, load_policy, save_policy
 from demoforge.learn.encoder import TextEncoder, text_encoder
 from demoforge.learn.features import StepFeatures, featurize, span_label, texts_of
-from demoforge.learn.model import IGNORE, Policy, PolicyConfig, collate
+from demoforge.learn.model import IGNORE, Ensemble, Policy, PolicyConfig, collate
 
 CHECKPOINT_FILE = "checkpoint.pt"
 METRICS_FILE = "metrics.jsonl"
+#: Where an ensemble's members are trained, one model directory each (``members/0``...).
+MEMBERS_DIR = "members"
 
 
 @dataclass
@@ -245,7 +253,7 @@ def accuracy(policy: Policy, samples: list[Sample], encoder: TextEncoder, batch_
     right = typed = typed_right = 0
     for i in range(0, len(samples), batch_size):
         chunk = samples[i : i + batch_size]
-        decisions = policy.decide(collate([s.features for s in chunk], encoder))
+        decisions = Ensemble([policy]).decide(collate([s.features for s in chunk], encoder))
         for s, d in zip(chunk, decisions):
             target, op, _, start, end = s.label
             right += d["target"] == target and OPS[op] == d["op"]
@@ -274,12 +282,19 @@ def train(
     max_per_task: int | None = None,
     width: int = 128,
     layers: int = 2,
+    members: int = 1,
 ) -> dict:
     """Fit a policy on ``dataset_dir`` and write it to ``out_dir``; returns the final metrics.
 
     Unless ``all_splits``, the policy trains on the ``train`` split and the
     ``validation`` split is held out and measured after each epoch.
     """
+    if members != 1:
+        return train_ensemble(
+            dataset_dir, out_dir, members, epochs=epochs, seed=seed, batch_size=batch_size, lr=lr,
+            dp_epsilon=dp_epsilon, resume=resume, all_splits=all_splits, show=show, threads=threads,
+            max_per_task=max_per_task, width=width, layers=layers,
+        )
     out_dir = Path(out_dir)
     ckpt_path = out_dir / CHECKPOINT_FILE
     if out_dir.exists() and (out_dir / MODEL_FILE).exists() and not resume and not ckpt_path.exists():
@@ -391,5 +406,51 @@ def train(
         "privacy": dp.card() if dp else None,
         "wall_s": round(time.time() - started, 1),
     }
-    save_policy(policy, out_dir, info)
+    save_policy([policy], out_dir, info)
+    return info
+
+
+def train_ensemble(dataset_dir: Path, out_dir: Path, members: int, seed: int = 0, resume: bool = False,
+                   show: bool = True, dp_epsilon: float | None = None, **options: object) -> dict:
+    """Train ``members`` policies alike from seeds ``seed``, ``seed + 1``..., and save them
+    as one ensemble in ``out_dir``; returns the ensemble's facts with each member's.
+
+    Each member is an ordinary training run in ``out_dir/members/K`` (its own
+    checkpoint, metrics and card, so a stopped ensemble resumes member by
+    member). All members train at once, one process each: a member trains on
+    one thread, so two cores train two members in the time of one, and three
+    share them with none left waiting for a second round. Each process holds
+    its own featurized copy of the dataset. Member K is the very policy
+    ``train(seed=seed + K)`` gives.
+    """
+    if members < 1:
+        raise ValueError(f"an ensemble needs at least one member, not {members}")
+    if dp_epsilon is not None:
+        # Each member would spend the whole budget on the same contributors again.
+        raise ValueError("DP-SGD trains a single policy: an ensemble of N spends N times the privacy budget")
+    out_dir = Path(out_dir)
+    if (out_dir / MODEL_FILE).exists() and not resume:
+        raise FileExistsError(f"{out_dir} already holds a model; choose another --out")
+    started = time.time()
+    dirs = [out_dir / MEMBERS_DIR / str(k) for k in range(members)]
+    # "spawn": a forked child inherits the parent's busy OpenMP pool and can hang in it.
+    with ProcessPoolExecutor(members, mp_context=multiprocessing.get_context("spawn")) as pool, progress() as bar:
+        task = bar.add_task("training members", total=members, info="", visible=show)
+        jobs = {
+            pool.submit(train, dataset_dir, d, seed=seed + k, resume=resume and (d / CHECKPOINT_FILE).exists(),
+                        show=False, **options): k
+            for k, d in enumerate(dirs)
+        }
+        infos: dict[int, dict] = {}
+        for job in as_completed(jobs):
+            infos[jobs[job]] = job.result()
+            bar.update(task, advance=1, info=f"member {jobs[job]} done")
+    policies = [member for d in dirs for member in load_policy(d).members]
+    info = {
+        **infos[0],
+        "seed": seed,
+        "members": [{"seed": seed + k, "wall_s": infos[k]["wall_s"], "metrics": infos[k]["metrics"]} for k in range(members)],
+        "wall_s": round(time.time() - started, 1),
+    }
+    save_policy(policies, out_dir, info)
     return info

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
+from demoforge.dataset.actions import OPS
 from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.encoder import text_encoder
 from demoforge.learn.features import featurize
-from demoforge.learn.model import Policy, PolicyConfig, collate, label_context
+from demoforge.learn.model import Ensemble, Policy, PolicyConfig, collate, label_context
 
 INSTRUCTION = 'Enter the password "d8W" into both text fields.'
 
@@ -31,7 +32,7 @@ def test_a_copied_span_is_made_of_whole_words(monkeypatch) -> None:
         return start, end
 
     monkeypatch.setattr(policy, "span_logits", span_logits)
-    s, e = policy.decide(collate([step], encoder))[0]["span"]
+    s, e = Ensemble([policy]).decide(collate([step], encoder))[0]["span"]
     assert INSTRUCTION[step.offsets[s][0] : step.offsets[e][1]] == "d8W"
 
 
@@ -53,7 +54,7 @@ def test_a_copied_span_stays_inside_its_quotation_marks(monkeypatch) -> None:
         return start, end
 
     monkeypatch.setattr(policy, "span_logits", span_logits)
-    s, e = policy.decide(collate([step], encoder))[0]["span"]
+    s, e = Ensemble([policy]).decide(collate([step], encoder))[0]["span"]
     assert instruction[step.offsets[s][0] : step.offsets[e][1]] == "qAfD"
 
 
@@ -77,7 +78,7 @@ def test_when_the_instruction_quotes_a_value_that_value_is_typed(monkeypatch, in
         return start, end
 
     monkeypatch.setattr(policy, "span_logits", span_logits)
-    s, e = policy.decide(collate([step], encoder))[0]["span"]
+    s, e = Ensemble([policy]).decide(collate([step], encoder))[0]["span"]
     assert instruction[step.offsets[s][0] : step.offsets[e][1]] == typed
 
 
@@ -107,3 +108,45 @@ def test_a_value_is_read_by_the_words_before_it_that_echo_the_fields_label() -> 
     context = label_context(collate([step], encoder), torch.tensor([0]))  # the Year field, above its label
     assert torch.equal(context[:, :, 7], context[:, :, 6])
     assert pieces[int(context[0, :, 7].argmax())] == "1994"
+
+
+def test_an_ensemble_takes_the_choice_its_members_favour_together(monkeypatch) -> None:
+    """One member slightly prefers the first field and the word "red"; the other strongly
+    prefers the second field and "blue": together they take the second field and "blue",
+    and each alone decides as it would outside the ensemble."""
+    instruction = "Type red or blue."
+    encoder = text_encoder()
+    fields = [Element(ref=k, tag="input", box=Box(x=0, y=30 * k, width=90, height=20)) for k in (1, 2)]
+    step = featurize(instruction, DomSnapshot(elements=fields), [], encoder)
+    pieces = [instruction[a:b] for a, b in step.offsets]
+    red, blue = pieces.index("red"), pieces.index("blue")
+    type_op = OPS.index("type")
+
+    def member(first_field: float, second_field: float, red_score: float, blue_score: float) -> Policy:
+        policy = Policy(PolicyConfig())
+
+        def action_logits(h, g, mask):
+            logits = torch.full((1, 2, len(OPS)), -20.0)
+            logits[0, 0, type_op], logits[0, 1, type_op] = first_field, second_field
+            return logits
+
+        def span_logits(batch, target, h_target, g):
+            scores = torch.full((1, len(pieces)), -20.0)
+            scores[0, red], scores[0, blue] = red_score, blue_score
+            return scores, scores.clone()
+
+        monkeypatch.setattr(policy, "action_logits", action_logits)
+        monkeypatch.setattr(policy, "span_logits", span_logits)
+        return policy
+
+    def typed(decision: dict) -> str:
+        s, e = decision["span"]
+        return instruction[step.offsets[s][0] : step.offsets[e][1]]
+
+    mild, firm = member(0.4, 0.0, 0.4, 0.0), member(0.0, 3.0, 0.0, 3.0)
+    batch = collate([step], encoder)
+    alone = Ensemble([mild]).decide(batch)[0]
+    assert (alone["target"], alone["op"], typed(alone)) == (0, "type", "red")
+    together = Ensemble([mild, firm]).decide(batch)[0]
+    assert (together["target"], together["op"], typed(together)) == (1, "type", "blue")
+    assert Ensemble([mild, mild]).decide(batch)[0] == alone

@@ -10,15 +10,15 @@ import torch
 
 import demoforge.learn.train as train_module
 from demoforge.learn.checkpoint import load_policy
-from demoforge.learn.train import CHECKPOINT_FILE, METRICS_FILE, learning_rate_factor, train
+from demoforge.learn.train import CHECKPOINT_FILE, MEMBERS_DIR, METRICS_FILE, learning_rate_factor, train
 
 
 def metrics(model: Path) -> list[dict]:
     return [json.loads(line) for line in (model / METRICS_FILE).read_text().splitlines()]
 
 
-def weights(model: Path) -> dict[str, torch.Tensor]:
-    return load_policy(model).state_dict()
+def weights(model: Path, member: int = 0) -> dict[str, torch.Tensor]:
+    return load_policy(model).members[member].state_dict()
 
 
 def test_loss_decreases_and_held_out_actions_are_learned(tiny_dataset: Path, tmp_path: Path) -> None:
@@ -100,8 +100,27 @@ def test_a_model_trained_on_other_features_is_refused_clearly(tiny_dataset: Path
     train(tiny_dataset, tmp_path / "m", epochs=1, seed=0, show=False)
     path = tmp_path / "m" / "model.pt"
     state = torch.load(path, weights_only=False)
-    first = next(k for k, v in state["model"].items() if v.dim() == 2)
-    state["model"][first] = state["model"][first][:, :-1]  # one input feature fewer, as in an older version
+    weights = state["members"][0]
+    first = next(k for k, v in weights.items() if v.dim() == 2)
+    weights[first] = weights[first][:, :-1]  # one input feature fewer, as in an older version
     torch.save(state, path)
     with pytest.raises(ValueError, match="train it again"):
         load_policy(tmp_path / "m")
+
+
+def test_an_ensemble_holds_the_policies_its_seeds_give_alone(tiny_dataset: Path, tmp_path: Path) -> None:
+    info = train(tiny_dataset, tmp_path / "e", epochs=2, seed=3, members=2, show=False)
+    assert [m["seed"] for m in info["members"]] == [3, 4]
+    assert len(load_policy(tmp_path / "e").members) == 2
+    train(tiny_dataset, tmp_path / "s4", epochs=2, seed=4, show=False)
+    first, second, alone = weights(tmp_path / "e", 0), weights(tmp_path / "e", 1), weights(tmp_path / "s4")
+    assert all(torch.equal(second[k], alone[k]) for k in alone)  # trained in another process, all the same
+    assert any(not torch.equal(first[k], second[k]) for k in first)
+    assert [r["epoch"] for r in metrics(tmp_path / "e" / MEMBERS_DIR / "1")] == [1, 2]
+    assert "Ensemble of 2 members" in (tmp_path / "e" / "README.md").read_text()
+
+
+def test_an_ensemble_is_not_trained_with_dp_sgd(tiny_dataset: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="privacy budget"):
+        train(tiny_dataset, tmp_path / "e", epochs=1, dp_epsilon=8.0, members=2, show=False)
+    assert not (tmp_path / "e").exists()
