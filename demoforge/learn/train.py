@@ -420,8 +420,10 @@ def train_ensemble(dataset_dir: Path, out_dir: Path, members: int, seed: int = 0
     member). All members train at once, one process each: a member trains on
     one thread, so two cores train two members in the time of one, and three
     share them with none left waiting for a second round. Each process holds
-    its own featurized copy of the dataset. Member K is the very policy
-    ``train(seed=seed + K)`` gives.
+    its own featurized copy of the dataset. Member K is the policy
+    ``train(seed=seed + K)`` gives in a fresh process (in one that embedded
+    other texts first, the encoder's cached vectors, computed in other
+    batches, can differ in their last bits).
     """
     if members < 1:
         raise ValueError(f"an ensemble needs at least one member, not {members}")
