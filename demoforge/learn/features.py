@@ -44,7 +44,7 @@ QUOTE_MARKS = "\"'“”‘’"
 _QUOTED = re.compile(r"\"([^\"]+)\"|'([^']+)'|“([^”]+)”")
 
 #: Numeric features per element; see ``element_features`` for their meaning.
-N_ELEMENT_FEATURES = 44 + HISTORY + N_DATE_ELEMENT
+N_ELEMENT_FEATURES = 44 + HISTORY + N_DATE_ELEMENT + 1
 #: Column of ``element_features`` that says which of an element's two labels is nearer to it:
 #: 1 the text before it, -1 the text after it, 0 neither (a tie, or no text on either side).
 NEARER_LABEL = 1 + 4 + 2 * (1 + 4 + 1)  # after the element's own similarity and matches, and both labels'
@@ -250,6 +250,62 @@ def nearness_features(elements: list[Element], instr_norm: str) -> list[tuple[fl
     return out
 
 
+def mentions(elements: list[Element], instruction: str, offsets: list[tuple[int, int]]) -> np.ndarray:
+    """(E, 2): for each element whose whole text the instruction names, the first and
+    last instruction word piece of where it first names it; (-1, -1) for the others.
+
+    The policy reads those pieces' *contextual* vectors (``model.collate``): two
+    names on the page can both be in the instruction in different parts, as in
+    "Forward Devinne the message Berti sent you" over an inbox where both wrote
+    mail. Word matching marks both rows alike; the encoder's vector of "Berti"
+    in this sentence also carries that Berti is the one who sent.
+    """
+    lower = instruction.lower()
+    norm_instr = norm(instruction)
+    out = np.full((len(elements), 2), -1, dtype=np.int64)
+    for i, e in enumerate(elements):
+        w = words(e.text)
+        if not w or not contained_in(" ".join(w), norm_instr):
+            continue
+        m = re.search(r"(?<!\w)" + r"\W+".join(map(re.escape, w)) + r"(?!\w)", lower)
+        pieces = [k for k, (a, b) in enumerate(offsets) if m and a < m.end() and b > m.start()]
+        if pieces:
+            out[i] = pieces[0], pieces[-1]
+    return out
+
+
+_ORDINAL = re.compile(r"\b(?:(\d+)(?:st|nd|rd|th)|(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last))\b")
+_ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+
+
+def ordinals(instruction: str) -> set[int]:
+    """The places the instruction counts to, outside quoted values: "the 3rd textbox" is
+    3, "the second radio button" 2, "the last" -1. A quoted value ("First" as a seat
+    type, the link "13th") is a thing's name, not a place."""
+    out = set()
+    for m in _ORDINAL.finditer(_QUOTED.sub(" ", instruction.lower())):
+        digits, word = m.groups()
+        out.add(int(digits) if digits else -1 if word == "last" else _ORDINAL_WORDS.index(word) + 1)
+    return out
+
+
+def counted(elements: list[Element], instruction: str) -> list[float]:
+    """Per element: 1 when its place among the elements of its kind (tag and input type,
+    in reading order) is one the instruction counts to, else 0. A person finds "the
+    2nd radio button" by counting the radio buttons; no word of it names one."""
+    places = ordinals(instruction)
+    if not places:
+        return [0.0] * len(elements)
+    kinds: dict[tuple[str, str], list[int]] = {}
+    for i, e in enumerate(elements):
+        kinds.setdefault((e.tag.lower(), e.input_type or ""), []).append(i)
+    out = [0.0] * len(elements)
+    for members in kinds.values():
+        for k, i in enumerate(members):
+            out[i] = float(k + 1 in places or (-1 in places and k == len(members) - 1))
+    return out
+
+
 def _point(action: Action) -> tuple[float, float] | None:
     if action.x is not None and action.y is not None:
         return action.x, action.y
@@ -276,6 +332,7 @@ def element_features(
     all_points = [p for p in map(_point, history) if p is not None]
     typed = {norm(a.text) for a in history if a.op == "type" and not a.masked}
     nearness = nearness_features(elements, instr_norm)
+    places = counted(elements, instruction)
     n = max(len(elements), 1)
     rows = []
     for i, e in enumerate(elements):
@@ -322,6 +379,7 @@ def element_features(
             *hits,
             min(sum(b.contains(*p) for p in all_points), 3) / 3,
             *date_rows[i],
+            places[i],
         ]
         rows.append(row)
     return np.asarray(rows, dtype=np.float32).reshape(len(elements), N_ELEMENT_FEATURES)
@@ -384,6 +442,7 @@ class StepFeatures:
     tok_num: torch.Tensor  # (T, N_TOKEN_FEATURES)
     refs: list[int]  # the element ref of each row
     offsets: list[tuple[int, int]]  # the character span of each instruction word piece
+    mentions: torch.Tensor  # (E, 2) the word pieces where the instruction names each element, or -1
 
 
 def visible_elements(snapshot: DomSnapshot) -> list[Element]:
@@ -467,6 +526,7 @@ def featurize(
         tok_num=torch.from_numpy(tok_num),
         refs=[e.ref for e in elements],
         offsets=offsets,
+        mentions=torch.from_numpy(mentions(elements, instruction, offsets)),
     )
 
 

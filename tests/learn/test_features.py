@@ -5,19 +5,23 @@ from __future__ import annotations
 import math
 
 import pytest
+import torch
 
 from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.encoder import text_encoder
+from demoforge.learn.model import collate
 from demoforge.learn.features import (
     NEARER_LABEL,
     QUOTE,
     WORD_END,
     WORD_START,
     colour_words,
+    counted,
     element_string,
     featurize,
     gap,
     labels,
+    mentions,
     nearness_features,
     norm,
     page_view,
@@ -148,3 +152,41 @@ def test_a_field_reads_the_texts_before_and_after_it_and_how_far_they_are() -> N
     # Its own label is the nearer one: after the second field, before the last text.
     assert [float(x) for x in feats.elem_num[:, NEARER_LABEL]] == [-1.0, -1.0, -1.0, 1.0]
     assert float(feats.elem_num[0, 13]) == 1.0  # the text after the first field, "Year", is in the instruction
+
+
+def test_a_named_element_reads_where_the_instruction_names_it() -> None:
+    """Both senders are named; the vector each reads is its name's own word pieces, in
+    the sentence, and it changes with the part the name plays there."""
+    encoder = text_encoder()
+    inbox = [
+        element(1, "div", text="Devinne", classes="email-sender"),
+        element(2, "div", text="Vitae, sapien.", classes="email-subject"),
+        element(3, "div", text="Berti", classes="email-sender"),
+    ]
+    sent_by_berti = "Forward Devinne the message Berti sent you."
+    step = featurize(sent_by_berti, DomSnapshot(elements=inbox), [], encoder)
+    named = [sent_by_berti[step.offsets[a][0] : step.offsets[b][1]] if a >= 0 else None for a, b in step.mentions.tolist()]
+    assert named == ["Devinne", None, "Berti"]
+    batch = collate([step], encoder)
+    pieces, _ = encoder.tokens(sent_by_berti)
+    a, b = step.mentions[2].tolist()
+    assert torch.allclose(batch.mention_emb[0, 2], torch.from_numpy(pieces[a : b + 1]).mean(0), atol=1e-6)
+    assert not batch.mention_emb[0, 1].any()
+
+    sent_by_devinne = "Forward Berti the message Devinne sent you."
+    other = collate([featurize(sent_by_devinne, DomSnapshot(elements=inbox), [], encoder)], encoder)
+    as_sender, as_recipient = batch.mention_emb[0, 2], other.mention_emb[0, 2]
+    assert torch.cosine_similarity(as_sender, as_recipient, dim=0) < 0.99
+    assert mentions(inbox, "Open the first email.", encoder.tokens("Open the first email.")[1]).tolist() == [[-1, -1]] * 3
+
+
+def test_the_element_at_the_counted_place_of_its_kind_is_marked() -> None:
+    page = [element(1, "span", text="Pick one:")]
+    page += [element(2 + k, "input", input_type="radio") for k in range(3)]
+    page += [element(5 + k, "input", input_type="text") for k in range(3)]
+    page += [element(8, "button", text="Submit")]
+    # The 2nd of each kind that has one: which kind is meant, the words say ("radio").
+    assert counted(page, "Check the 2nd radio button.") == [0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+    assert counted(page, "Focus into the third input textbox.")[1:7] == [0.0, 0.0, 1.0, 0.0, 0.0, 1.0]
+    assert counted(page, "Open the last one.") == [1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0]
+    assert counted(page, 'Set the seat type to "First" and press Submit.') == [0.0] * len(page)  # a quoted name

@@ -150,3 +150,25 @@ def test_an_ensemble_takes_the_choice_its_members_favour_together(monkeypatch) -
     together = Ensemble([mild, firm]).decide(batch)[0]
     assert (together["target"], together["op"], typed(together)) == (1, "type", "blue")
     assert Ensemble([mild, mild]).decide(batch)[0] == alone
+
+
+def test_a_quoted_value_is_typed_whole(monkeypatch) -> None:
+    """The network starts the span one word late; what is typed is the whole quoted reply."""
+    instruction = 'Find the email by Meggy and reply to them with the text "Justo, erat quis sagittis.".'
+    encoder = text_encoder()
+    field = Element(ref=1, tag="textarea", box=Box(x=0, y=0, width=90, height=40))
+    step = featurize(instruction, DomSnapshot(elements=[field]), [], encoder)
+    pieces = [instruction[a:b] for a, b in step.offsets]
+    erat, last = pieces.index("era"), len(pieces) - 3  # "erat" is "era", "t"; the final "." inside the quotes
+    assert pieces[last:] == [".", '"', "."]
+    policy = Policy(PolicyConfig())
+    scores = torch.full((1, len(pieces)), -5.0)
+
+    def span_logits(batch, target, h_target, g):
+        start, end = scores.clone(), scores.clone()
+        start[0, erat], start[0, pieces.index("Just")], end[0, last] = 5.0, 2.0, 5.0
+        return start, end
+
+    monkeypatch.setattr(policy, "span_logits", span_logits)
+    s, e = Ensemble([policy]).decide(collate([step], encoder))[0]["span"]
+    assert instruction[step.offsets[s][0] : step.offsets[e][1]] == "Justo, erat quis sagittis."
