@@ -44,8 +44,8 @@ def main() -> None:
     if not args.skip_train:
         t0 = time.time()
         info = train(args.dataset, model, epochs=args.epochs, seed=0, all_splits=True,
-                     resume=(model / "checkpoint.pt").exists() or (model / "members").exists(), max_per_task=args.max_per_task,
-                     width=args.width, layers=args.layers, members=args.members)
+                     resume=(model / "checkpoint.pt").exists() or (model / "members").exists(),
+                     max_per_task=args.max_per_task, width=args.width, layers=args.layers, members=args.members)
         print(f"training: {info['examples']} examples, {info['epochs']} epochs, wall {time.time() - t0:.0f} s")
         print(json.dumps(info["metrics"]))
     for suite in args.suite or ["demonstrated", "unseen"]:

@@ -79,7 +79,7 @@ def model_card(info: dict) -> str:
         "| metric | value |",
         "|---|---|",
     ]
-    lines += [f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in m.items()]
+    lines += [f"| {k} | {_figure(v)} |" for k, v in m.items()]
     members = info.get("members")
     if members:
         lines += [
@@ -94,7 +94,7 @@ def model_card(info: dict) -> str:
         ]
         lines += [
             f"| {k} | {mem['seed']} | {mem['wall_s']} | "
-            + ", ".join(f"{name} {v:.4f}" if isinstance(v, float) else f"{name} {v}" for name, v in mem["metrics"].items())
+            + ", ".join(f"{name} {_figure(v)}" for name, v in mem["metrics"].items())
             + " |"
             for k, mem in enumerate(members)
         ]
@@ -119,3 +119,8 @@ def model_card(info: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _figure(value: object) -> str:
+    """A metric as the card prints it: floats to four places, anything else as it is."""
+    return f"{value:.4f}" if isinstance(value, float) else str(value)

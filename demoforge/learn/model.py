@@ -336,8 +336,6 @@ class Ensemble(nn.Module):
         return out
 
 
-
-
 def _log_probs(logits: torch.Tensor) -> torch.Tensor:
     """Log-softmax over the last axis that leaves a row of only -inf as it is (an
     instruction without words has no span to score), where plain log-softmax gives NaN."""

@@ -250,10 +250,11 @@ def seed_everything(seed: int) -> None:
 def accuracy(policy: Policy, samples: list[Sample], encoder: TextEncoder, batch_size: int = 64) -> dict[str, float]:
     """Share of decisions whose (element, op) is right, and of typed texts copied exactly."""
     policy.eval()
+    alone = Ensemble([policy])
     right = typed = typed_right = 0
     for i in range(0, len(samples), batch_size):
         chunk = samples[i : i + batch_size]
-        decisions = Ensemble([policy]).decide(collate([s.features for s in chunk], encoder))
+        decisions = alone.decide(collate([s.features for s in chunk], encoder))
         for s, d in zip(chunk, decisions):
             target, op, _, start, end = s.label
             right += d["target"] == target and OPS[op] == d["op"]

@@ -9,7 +9,6 @@ import torch
 
 from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.encoder import text_encoder
-from demoforge.learn.model import collate
 from demoforge.learn.features import (
     NEARER_LABEL,
     QUOTE,
@@ -30,6 +29,7 @@ from demoforge.learn.features import (
     visible_elements,
     words,
 )
+from demoforge.learn.model import collate
 
 
 def element(ref: int, tag: str, parent: int | None = None, **fields: object) -> Element:

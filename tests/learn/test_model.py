@@ -8,54 +8,50 @@ import torch
 from demoforge.dataset.actions import OPS
 from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.encoder import text_encoder
-from demoforge.learn.features import featurize
+from demoforge.learn.features import StepFeatures, featurize
 from demoforge.learn.model import Ensemble, Policy, PolicyConfig, collate, label_context
 
 INSTRUCTION = 'Enter the password "d8W" into both text fields.'
 
 
-def test_a_copied_span_is_made_of_whole_words(monkeypatch) -> None:
-    encoder = text_encoder()
-    field = Element(ref=1, tag="input", input_type="password", masked=True, box=Box(x=0, y=0, width=90, height=20))
-    step = featurize(INSTRUCTION, DomSnapshot(elements=[field]), [], encoder)
-    pieces = [INSTRUCTION[a:b] for a, b in step.offsets]
-    first, last = pieces.index("d"), pieces.index("8")  # "d8W" is "d", "8", "w" pieces
-    assert INSTRUCTION[step.offsets[first][0] : step.offsets[last + 1][1]] == "d8W"
+def field_step(instruction: str, field: Element) -> tuple[StepFeatures, list[str]]:
+    """A page of one field, featurized, and the instruction's word pieces."""
+    step = featurize(instruction, DomSnapshot(elements=[field]), [], text_encoder())
+    return step, [instruction[a:b] for a, b in step.offsets]
 
+
+def typed_by(monkeypatch, instruction: str, step: StepFeatures, starts: dict[int, float], ends: dict[int, float]) -> str:
+    """What the policy types when its network's raw span scores are these (-5 at every other piece)."""
     policy = Policy(PolicyConfig())
-    scores = torch.full((1, len(pieces)), -5.0)
 
-    def span_logits(batch, target, h_target, g):  # the network's raw preference: the cut-off "d8"
-        start, end = scores.clone(), scores.clone()
-        start[0, first], end[0, last] = 5.0, 5.0
-        end[0, last + 1] = 4.0
+    def span_logits(batch, target, h_target, g):
+        start, end = torch.full((1, len(step.offsets)), -5.0), torch.full((1, len(step.offsets)), -5.0)
+        for scores, preferred in ((start, starts), (end, ends)):
+            for piece, score in preferred.items():
+                scores[0, piece] = score
         return start, end
 
     monkeypatch.setattr(policy, "span_logits", span_logits)
-    s, e = Ensemble([policy]).decide(collate([step], encoder))[0]["span"]
-    assert INSTRUCTION[step.offsets[s][0] : step.offsets[e][1]] == "d8W"
+    s, e = Ensemble([policy]).decide(collate([step], text_encoder()))[0]["span"]
+    return instruction[step.offsets[s][0] : step.offsets[e][1]]
+
+
+def test_a_copied_span_is_made_of_whole_words(monkeypatch) -> None:
+    field = Element(ref=1, tag="input", input_type="password", masked=True, box=Box(x=0, y=0, width=90, height=20))
+    step, pieces = field_step(INSTRUCTION, field)
+    first, last = pieces.index("d"), pieces.index("8")  # "d8W" is "d", "8", "w" pieces
+    assert INSTRUCTION[step.offsets[first][0] : step.offsets[last + 1][1]] == "d8W"
+    # The network's raw preference: the cut-off "d8".
+    assert typed_by(monkeypatch, INSTRUCTION, step, {first: 5.0}, {last: 5.0, last + 1: 4.0}) == "d8W"
 
 
 def test_a_copied_span_stays_inside_its_quotation_marks(monkeypatch) -> None:
     """'qAfD" into' is made of whole words, yet typing it fails the task."""
     instruction = 'Enter the password "qAfD" into both text fields.'
-    encoder = text_encoder()
-    field = Element(ref=1, tag="input", box=Box(x=0, y=0, width=90, height=20))
-    step = featurize(instruction, DomSnapshot(elements=[field]), [], encoder)
-    pieces = [instruction[a:b] for a, b in step.offsets]
+    step, pieces = field_step(instruction, Element(ref=1, tag="input", box=Box(x=0, y=0, width=90, height=20)))
     first, into = pieces.index("q"), pieces.index("into")
-    policy = Policy(PolicyConfig())
-    scores = torch.full((1, len(pieces)), -5.0)
-
-    def span_logits(batch, target, h_target, g):  # the network's raw preference runs past the closing quote
-        start, end = scores.clone(), scores.clone()
-        start[0, first], end[0, into] = 5.0, 5.0
-        end[0, into - 2] = 3.0  # "D"
-        return start, end
-
-    monkeypatch.setattr(policy, "span_logits", span_logits)
-    s, e = Ensemble([policy]).decide(collate([step], encoder))[0]["span"]
-    assert instruction[step.offsets[s][0] : step.offsets[e][1]] == "qAfD"
+    # The network's raw preference runs past the closing quote; "D" is second.
+    assert typed_by(monkeypatch, instruction, step, {first: 5.0}, {into: 5.0, into - 2: 3.0}) == "qAfD"
 
 
 @pytest.mark.parametrize(
@@ -66,20 +62,9 @@ def test_a_copied_span_stays_inside_its_quotation_marks(monkeypatch) -> None:
     ],
 )
 def test_when_the_instruction_quotes_a_value_that_value_is_typed(monkeypatch, instruction, preferred, typed) -> None:
-    encoder = text_encoder()
-    field = Element(ref=1, tag="input", box=Box(x=0, y=0, width=90, height=20))
-    step = featurize(instruction, DomSnapshot(elements=[field]), [], encoder)
-    pieces = [instruction[a:b] for a, b in step.offsets]
-    policy = Policy(PolicyConfig())
-
-    def span_logits(batch, target, h_target, g):  # the network's raw preference: the word by the label
-        start, end = torch.full((1, len(pieces)), -5.0), torch.full((1, len(pieces)), -5.0)
-        start[0, pieces.index(preferred)], end[0, pieces.index(preferred)] = 5.0, 5.0
-        return start, end
-
-    monkeypatch.setattr(policy, "span_logits", span_logits)
-    s, e = Ensemble([policy]).decide(collate([step], encoder))[0]["span"]
-    assert instruction[step.offsets[s][0] : step.offsets[e][1]] == typed
+    step, pieces = field_step(instruction, Element(ref=1, tag="input", box=Box(x=0, y=0, width=90, height=20)))
+    word = pieces.index(preferred)  # the network's raw preference: the word by the label
+    assert typed_by(monkeypatch, instruction, step, {word: 5.0}, {word: 5.0}) == typed
 
 
 def test_a_value_is_read_by_the_words_before_it_that_echo_the_fields_label() -> None:
@@ -155,20 +140,8 @@ def test_an_ensemble_takes_the_choice_its_members_favour_together(monkeypatch) -
 def test_a_quoted_value_is_typed_whole(monkeypatch) -> None:
     """The network starts the span one word late; what is typed is the whole quoted reply."""
     instruction = 'Find the email by Meggy and reply to them with the text "Justo, erat quis sagittis.".'
-    encoder = text_encoder()
-    field = Element(ref=1, tag="textarea", box=Box(x=0, y=0, width=90, height=40))
-    step = featurize(instruction, DomSnapshot(elements=[field]), [], encoder)
-    pieces = [instruction[a:b] for a, b in step.offsets]
+    step, pieces = field_step(instruction, Element(ref=1, tag="textarea", box=Box(x=0, y=0, width=90, height=40)))
     erat, last = pieces.index("era"), len(pieces) - 3  # "erat" is "era", "t"; the final "." inside the quotes
     assert pieces[last:] == [".", '"', "."]
-    policy = Policy(PolicyConfig())
-    scores = torch.full((1, len(pieces)), -5.0)
-
-    def span_logits(batch, target, h_target, g):
-        start, end = scores.clone(), scores.clone()
-        start[0, erat], start[0, pieces.index("Just")], end[0, last] = 5.0, 2.0, 5.0
-        return start, end
-
-    monkeypatch.setattr(policy, "span_logits", span_logits)
-    s, e = Ensemble([policy]).decide(collate([step], encoder))[0]["span"]
-    assert instruction[step.offsets[s][0] : step.offsets[e][1]] == "Justo, erat quis sagittis."
+    starts = {erat: 5.0, pieces.index("Just"): 2.0}
+    assert typed_by(monkeypatch, instruction, step, starts, {last: 5.0}) == "Justo, erat quis sagittis."
