@@ -6,10 +6,10 @@ fixed list of buttons or words:
 - the *target* is a pointer: every element of the page gets a score per
   operation (click, type, press...), and the action is the best
   (element, operation) pair;
-- the *text to type* is copied: a start and an end word piece are pointed at
-  in the instruction, conditioned on the chosen element, so the agent can
-  only ever type words it was given (a secret it once saw masked can never
-  come out of it);
+- the *text to type* is copied: a span of the instruction's word pieces is
+  pointed at, its start and end scored together and conditioned on the
+  chosen element, so the agent can only ever type words it was given (a
+  secret it once saw masked can never come out of it);
 - a *key* to press comes from the small set of keys seen in training.
 
 Elements are first described on their own (``features.py``: words, match with
@@ -49,6 +49,8 @@ IGNORE = -100
 CONTEXT_WINDOW = 3
 #: Label-context features per word piece; see ``label_context``.
 N_CONTEXT_FEATURES = 12
+#: Copy-span lengths (in word pieces) the span head tells apart; longer ones share the last.
+SPAN_LENGTHS = 32
 
 
 @dataclass
@@ -194,6 +196,9 @@ class Policy(nn.Module):
             nn.Linear(EMBED_DIM + N_TOKEN_FEATURES + N_CONTEXT_FEATURES, d), nn.GELU(), nn.Linear(d, d)
         )
         self.span_ctx = nn.Linear(2 * d, 2 * d)  # the chosen element asks for a start and an end
+        self.span_pair = nn.Linear(d, d, bias=False)  # how a span's first and last pieces go together
+        self.span_len = nn.Embedding(SPAN_LENGTHS, 1)  # how likely a span of this length is
+        nn.init.zeros_(self.span_len.weight)
 
     def encode(self, b: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         """Contextual element states (B, E, d) and the global state (B, d)."""
@@ -224,13 +229,29 @@ class Policy(nn.Module):
 
     def span_logits(
         self, b: Batch, target: torch.Tensor, h_target: torch.Tensor, g: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Start and end scores (B, T) over the instruction's word pieces, for the chosen elements."""
+    ) -> torch.Tensor:
+        """Scores (B, T, T) of every copy span [start, end] of the instruction's word
+        pieces, for the chosen elements; -inf where end < start or past the words.
+
+        The span is scored whole, not as a best start plus a best end: scored
+        apart, the two ends came from two different values. A policy typed
+        'action movies directed by Haney' into a search form's director field
+        (its start head took the genre, its end head the director), where all
+        61 recorded multi-orderings typings are one word. So a span's score adds
+        to its start's and end's how its first and last pieces go together and
+        how likely its length is.
+        """
         tok = self.tok_in(torch.cat([b.tok_emb, b.tok_num, label_context(b, target)], dim=-1))
         ctx_s, ctx_e = self.span_ctx(torch.cat([h_target, g], dim=-1)).chunk(2, dim=-1)
-        start = (tok @ ctx_s[..., None]).squeeze(-1).masked_fill(~b.tok_mask, float("-inf"))
-        end = (tok @ ctx_e[..., None]).squeeze(-1).masked_fill(~b.tok_mask, float("-inf"))
-        return start, end
+        start = (tok @ ctx_s[..., None]).squeeze(-1)
+        end = (tok @ ctx_e[..., None]).squeeze(-1)
+        together = self.span_pair(tok) @ tok.transpose(1, 2) / math.sqrt(tok.shape[-1])
+        n, t = b.tok_mask.shape
+        length = torch.arange(t)[None, :] - torch.arange(t)[:, None]  # [s, e]: e - s
+        prior = self.span_len(length.clamp(0, SPAN_LENGTHS - 1).expand(n, t, t)).squeeze(-1)
+        spans = start[:, :, None] + end[:, None, :] + together + prior
+        valid = b.tok_mask[:, :, None] & b.tok_mask[:, None, :] & (length >= 0)
+        return spans.masked_fill(~valid, float("-inf"))
 
     def forward(self, b: Batch) -> torch.Tensor:
         """Per-decision training loss (B,): action pointer + key + copy span."""
@@ -243,8 +264,10 @@ class Policy(nn.Module):
         h_t = h[rows, b.target]
         key_logits = self.key_head(torch.cat([h_t, g], dim=-1))
         loss = loss + _masked_ce(key_logits, b.key)
-        start, end = self.span_logits(b, b.target, h_t, g)
-        return loss + _masked_ce(start, b.start) + _masked_ce(end, b.end)
+        spans = self.span_logits(b, b.target, h_t, g).flatten(1)
+        t = b.tok_mask.shape[1]
+        span = torch.where(b.start == IGNORE, b.start, b.start * t + b.end)
+        return loss + _masked_ce(spans, span)
 
 
 class Ensemble(nn.Module):
@@ -280,21 +303,20 @@ class Ensemble(nn.Module):
         n_ops = len(OPS)
         target, op = best // n_ops, best % n_ops
         rows = torch.arange(b.elem_mask.shape[0])
-        keys, starts, ends = [], [], []
+        keys, spans = [], []
         for m, h, g in looks:
             h_t = h[rows, target]
             keys.append(_log_probs(m.key_head(torch.cat([h_t, g], dim=-1))))
-            s, e = m.span_logits(b, target, h_t, g)
-            starts.append(_log_probs(s))
-            ends.append(_log_probs(e))
-        key, start, end = _mean(keys).argmax(dim=1), _mean(starts), _mean(ends)
+            spans.append(_log_probs(m.span_logits(b, target, h_t, g).flatten(1)))
+        key = _mean(keys).argmax(dim=1)
+        t = b.tok_mask.shape[1]
+        span = _mean(spans).view(-1, t, t)
         out = []
         for i in range(len(rows)):
             if torch.isinf(logits[i, best[i]]):
                 out.append({"target": None})
                 continue
-            pair = start[i][:, None] + end[i][None, :]
-            t = pair.shape[0]
+            pair = span[i]
             allowed = torch.ones(t, t, dtype=torch.bool).triu().logical_and(
                 torch.ones(t, t, dtype=torch.bool).tril(max_span - 1)
             )

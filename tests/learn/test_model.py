@@ -20,6 +20,12 @@ def field_step(instruction: str, field: Element) -> tuple[StepFeatures, list[str
     return step, [instruction[a:b] for a, b in step.offsets]
 
 
+def spans_of(start: torch.Tensor, end: torch.Tensor) -> torch.Tensor:
+    """(1, T, T) span scores that are a start's score plus an end's, as ``Policy.span_logits`` returns them."""
+    spans = start[:, :, None] + end[:, None, :]
+    return spans.masked_fill(~torch.ones_like(spans, dtype=torch.bool).triu(), float("-inf"))
+
+
 def typed_by(monkeypatch, instruction: str, step: StepFeatures, starts: dict[int, float], ends: dict[int, float]) -> str:
     """What the policy types when its network's raw span scores are these (-5 at every other piece)."""
     policy = Policy(PolicyConfig())
@@ -29,7 +35,7 @@ def typed_by(monkeypatch, instruction: str, step: StepFeatures, starts: dict[int
         for scores, preferred in ((start, starts), (end, ends)):
             for piece, score in preferred.items():
                 scores[0, piece] = score
-        return start, end
+        return spans_of(start, end)
 
     monkeypatch.setattr(policy, "span_logits", span_logits)
     s, e = Ensemble([policy]).decide(collate([step], text_encoder()))[0]["span"]
@@ -118,7 +124,7 @@ def test_an_ensemble_takes_the_choice_its_members_favour_together(monkeypatch) -
         def span_logits(batch, target, h_target, g):
             scores = torch.full((1, len(pieces)), -20.0)
             scores[0, red], scores[0, blue] = red_score, blue_score
-            return scores, scores.clone()
+            return spans_of(scores, scores)
 
         monkeypatch.setattr(policy, "action_logits", action_logits)
         monkeypatch.setattr(policy, "span_logits", span_logits)
@@ -145,3 +151,36 @@ def test_a_quoted_value_is_typed_whole(monkeypatch) -> None:
     assert pieces[last:] == [".", '"', "."]
     starts = {erat: 5.0, pieces.index("Just"): 2.0}
     assert typed_by(monkeypatch, instruction, step, starts, {last: 5.0}) == "Justo, erat quis sagittis."
+
+
+
+def test_a_span_is_scored_whole() -> None:
+    """Its length counts as well as its two ends: where the start scores favour
+    "action" and the end scores "Haney", a policy that has learnt that values
+    are one word long types one of them, not 'action movies directed by Haney'."""
+    instruction = "Search for action movies directed by Haney from year 1971."
+    step, pieces = field_step(instruction, Element(ref=1, tag="input", box=Box(x=0, y=0, width=90, height=20)))
+    action, haney = pieces.index("action"), pieces.index("ey")  # "Haney" is "Han", "ey"
+    policy = Policy(PolicyConfig()).eval()
+    batch = collate([step], text_encoder())
+    h, g = policy.encode(batch)
+    spans = policy.span_logits(batch, torch.tensor([0]), h[:, 0], g)[0]
+    assert spans.shape == (len(pieces), len(pieces))
+    before = torch.ones_like(spans, dtype=torch.bool).tril(-1)  # spans that end before they start
+    assert torch.isinf(spans[before]).all() and torch.isfinite(spans[~before]).all()
+
+    network = policy.span_logits
+    ends = torch.zeros(len(pieces), len(pieces))
+    ends[action, :] += 20.0
+    ends[:, haney] += 20.0
+    policy.span_logits = lambda b, target, h_target, g: network(b, target, h_target, g) + ends
+
+    def typed() -> str:
+        s, e = Ensemble([policy]).decide(batch)[0]["span"]
+        return instruction[step.offsets[s][0] : step.offsets[e][1]]
+
+    assert typed() == "action movies directed by Haney"
+    with torch.no_grad():
+        policy.span_len.weight[0] = 30.0  # one piece ("action") and ...
+        policy.span_len.weight[1] = 30.0  # ... two ("Han", "ey")
+    assert typed() in ("action", "Haney")
