@@ -44,8 +44,10 @@ def load_policy(model_dir: Path) -> Ensemble:
         policy = Policy(PolicyConfig(**state["config"]))
         try:
             policy.load_state_dict(weights)
-        except RuntimeError as exc:  # a model from before a change to what the policy reads
-            raise ValueError(f"{path} was trained on other features than this version reads: train it again") from exc
+        except RuntimeError as exc:  # a model from before a change to what the policy reads or holds
+            raise ValueError(
+                f"{path} holds a policy of another version (other features or layers): train it again"
+            ) from exc
         members.append(policy)
     ensemble = Ensemble(members)
     ensemble.eval()

@@ -96,16 +96,18 @@ def test_learning_rate_warms_up_then_anneals_to_zero() -> None:
     assert factors[-1] < 1e-4
 
 
-def test_a_model_trained_on_other_features_is_refused_clearly(tiny_dataset: Path, tmp_path: Path) -> None:
+def test_a_model_of_another_version_is_refused_clearly(tiny_dataset: Path, tmp_path: Path) -> None:
     train(tiny_dataset, tmp_path / "m", epochs=1, seed=0, show=False)
     path = tmp_path / "m" / "model.pt"
-    state = torch.load(path, weights_only=False)
-    weights = state["members"][0]
+    original = torch.load(path, weights_only=False)
+    weights = original["members"][0]
     first = next(k for k, v in weights.items() if v.dim() == 2)
-    weights[first] = weights[first][:, :-1]  # one input feature fewer, as in an older version
-    torch.save(state, path)
-    with pytest.raises(ValueError, match="train it again"):
-        load_policy(tmp_path / "m")
+    fewer_features = {**weights, first: weights[first][:, :-1]}  # one input feature fewer
+    without_a_layer = {k: v for k, v in weights.items() if not k.startswith("span_pair.")}  # before whole spans
+    for older in (fewer_features, without_a_layer):
+        torch.save({**original, "members": [older]}, path)
+        with pytest.raises(ValueError, match="another version .* train it again"):
+            load_policy(tmp_path / "m")
 
 
 def test_an_ensemble_holds_one_policy_per_seed(tiny_dataset: Path, tmp_path: Path) -> None:
