@@ -317,9 +317,8 @@ class Ensemble(nn.Module):
                 out.append({"target": None})
                 continue
             pair = span[i]
-            allowed = torch.ones(t, t, dtype=torch.bool).triu().logical_and(
-                torch.ones(t, t, dtype=torch.bool).tril(max_span - 1)
-            )
+            # A span that ends before it starts already scores -inf (``span_logits``).
+            allowed = torch.ones(t, t, dtype=torch.bool).tril(max_span - 1)
             # When an instruction quotes values, what is typed is one of them: so it
             # was in 359 of the 362 recorded typings whose instruction quotes
             # something (a password field's is never in the recordings, and the head

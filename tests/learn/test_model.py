@@ -38,6 +38,11 @@ def typed_by(monkeypatch, instruction: str, step: StepFeatures, starts: dict[int
         return spans_of(start, end)
 
     monkeypatch.setattr(policy, "span_logits", span_logits)
+    return typed_alone(policy, instruction, step)
+
+
+def typed_alone(policy: Policy, instruction: str, step: StepFeatures) -> str:
+    """The text ``policy`` types, deciding alone on ``step``."""
     s, e = Ensemble([policy]).decide(collate([step], text_encoder()))[0]["span"]
     return instruction[step.offsets[s][0] : step.offsets[e][1]]
 
@@ -153,7 +158,6 @@ def test_a_quoted_value_is_typed_whole(monkeypatch) -> None:
     assert typed_by(monkeypatch, instruction, step, starts, {last: 5.0}) == "Justo, erat quis sagittis."
 
 
-
 def test_a_span_is_scored_whole() -> None:
     """Its length counts as well as its two ends: where the start scores favour
     "action" and the end scores "Haney", a policy that has learnt that values
@@ -170,17 +174,12 @@ def test_a_span_is_scored_whole() -> None:
     assert torch.isinf(spans[before]).all() and torch.isfinite(spans[~before]).all()
 
     network = policy.span_logits
-    ends = torch.zeros(len(pieces), len(pieces))
-    ends[action, :] += 20.0
-    ends[:, haney] += 20.0
-    policy.span_logits = lambda b, target, h_target, g: network(b, target, h_target, g) + ends
-
-    def typed() -> str:
-        s, e = Ensemble([policy]).decide(batch)[0]["span"]
-        return instruction[step.offsets[s][0] : step.offsets[e][1]]
-
-    assert typed() == "action movies directed by Haney"
+    preferred = torch.zeros(len(pieces), len(pieces))  # starts at "action", ends at "Haney"
+    preferred[action, :] += 20.0
+    preferred[:, haney] += 20.0
+    policy.span_logits = lambda b, target, h_target, g: network(b, target, h_target, g) + preferred
+    assert typed_alone(policy, instruction, step) == "action movies directed by Haney"
     with torch.no_grad():
         policy.span_len.weight[0] = 30.0  # one piece ("action") and ...
         policy.span_len.weight[1] = 30.0  # ... two ("Han", "ey")
-    assert typed() in ("action", "Haney")
+    assert typed_alone(policy, instruction, step) in ("action", "Haney")
