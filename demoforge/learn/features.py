@@ -203,10 +203,9 @@ def match_features(text: str | None, instr_words: set[str], instr_norm: str, quo
     return [overlap, contained, is_quoted, 1.0]
 
 
-def nearest_named(elements: list[Element], instr_norm: str) -> list[tuple[int, list[int]] | None]:
+def steps_up_to_named(elements: list[Element], instr_norm: str) -> list[int | None]:
     """For each element, how many steps up the page's tree it takes to meet an element
-    whose whole text the instruction names, and which named elements it meets there
-    (the indices of all those as near); None when there is none to meet.
+    whose whole text the instruction names; None when there is none to meet.
 
     This is how a person finds "the star of the email by Julietta" or "the
     retweet button of the post by @ante": first the named thing, then the
@@ -215,32 +214,27 @@ def nearest_named(elements: list[Element], instr_norm: str) -> list[tuple[int, l
     snapshots both carry.
     """
     paths = [e.selector.split(" > ") if e.selector else None for e in elements]
-    named = [
-        (j, p) for j, (e, p) in enumerate(zip(elements, paths))
-        if p and words(e.text) and contained_in(norm(e.text), instr_norm)
-    ]
-    out: list[tuple[int, list[int]] | None] = []
+    named = [p for e, p in zip(elements, paths) if p and words(e.text) and contained_in(norm(e.text), instr_norm)]
+    out: list[int | None] = []
     for path in paths:
-        best: tuple[int, list[int]] | None = None
-        for j, other in named if path else ():
+        best = None
+        for other in named if path else ():
             shared = 0
             for a, b in zip(path, other):
                 if a != b:
                     break
                 shared += 1
-            up = len(path) - shared
-            if not shared or (best is not None and up > best[0]):
-                continue
-            best = (up, [*best[1], j]) if best is not None and up == best[0] else (up, [j])
+            if shared and (best is None or len(path) - shared < best):
+                best = len(path) - shared
         out.append(best)
     return out
 
 
-def nearness_features(elements: list[Element], nearest: list[tuple[int, list[int]] | None]) -> list[tuple[float, float]]:
-    """Per element: nearness in the tree to a named element (``nearest_named``), and
-    whether it is the nearest of the elements that look like it (same tag and classes):
-    the one star among the inbox's stars that sits in the named sender's row."""
-    ups = [None if n is None else n[0] for n in nearest]
+def nearness_features(elements: list[Element], instr_norm: str) -> list[tuple[float, float]]:
+    """Per element: nearness in the tree to a named element, and whether it is the
+    nearest of the elements that look like it (same tag and classes): the one star
+    among the inbox's stars that sits in the named sender's row."""
+    ups = steps_up_to_named(elements, instr_norm)
     looks = [(e.tag, page_classes(e.classes)) for e in elements]
     kinds: dict[tuple[str, str], list[int]] = {}
     for look, up in zip(looks, ups):
@@ -277,24 +271,6 @@ def mentions(elements: list[Element], instruction: str, offsets: list[tuple[int,
         pieces = [k for k, (a, b) in enumerate(offsets) if m and a < m.end() and b > m.start()]
         if pieces:
             out[i] = pieces[0], pieces[-1]
-    return out
-
-
-def row_mentions(own: np.ndarray, nearest: list[tuple[int, list[int]] | None]) -> np.ndarray:
-    """(E, 2): for each element, the ``mentions`` of the named element nearest to it in
-    the tree (``nearest_named``), when those as near are named in one place; (-1, -1)
-    otherwise.
-
-    A person clicks an email's subject, not its sender's name, to open "the message
-    Berti sent you": the subject is read as Berti's because Berti's name is in its
-    row. Its own words name nobody, so ``mentions`` leaves it without the part the
-    name plays in the sentence; this gives it its row's.
-    """
-    out = np.full_like(own, -1)
-    for i, near in enumerate(nearest):
-        spans = {tuple(own[j]) for j in near[1]} if near is not None else set()
-        if len(spans) == 1 and min(spans)[0] >= 0:
-            out[i] = min(spans)
     return out
 
 
@@ -347,7 +323,6 @@ def element_features(
     label_of: list[tuple[int | None, int | None]],
     focused: int | None,
     date_rows: list[list[float]],
-    nearest: list[tuple[int, list[int]] | None],
 ) -> np.ndarray:
     instr_words = set(words(instruction))
     instr_norm = norm(instruction)
@@ -356,7 +331,7 @@ def element_features(
     points = [_point(a) for a in recent]
     all_points = [p for p in map(_point, history) if p is not None]
     typed = {norm(a.text) for a in history if a.op == "type" and not a.masked}
-    nearness = nearness_features(elements, nearest)
+    nearness = nearness_features(elements, instr_norm)
     places = counted(elements, instruction)
     n = max(len(elements), 1)
     rows = []
@@ -468,7 +443,6 @@ class StepFeatures:
     refs: list[int]  # the element ref of each row
     offsets: list[tuple[int, int]]  # the character span of each instruction word piece
     mentions: torch.Tensor  # (E, 2) the word pieces where the instruction names each element, or -1
-    row_mentions: torch.Tensor  # (E, 2) the same of the named element nearest in the tree (its row's), or -1
 
 
 def visible_elements(snapshot: DomSnapshot) -> list[Element]:
@@ -530,8 +504,7 @@ def featurize(
     _, offsets = encoder.tokens(instruction)  # computed by the pass above
     sims = vectors[1:] @ vectors[0]
     date_glob, date_rows = date_features(elements, instruction)
-    nearest = nearest_named(elements, norm(instruction))
-    num = element_features(elements, instruction, history, sims, label_of, snapshot.focused, date_rows, nearest)
+    num = element_features(elements, instruction, history, sims, label_of, snapshot.focused, date_rows)
     tags = np.asarray([[bucket(e.tag), bucket(e.input_type)] for e in elements], dtype=np.int64)
     recent = list(reversed(history[-HISTORY:]))
     glob = np.zeros(N_GLOBAL_FEATURES, dtype=np.float32)
@@ -542,7 +515,6 @@ def featurize(
     glob[n_ops + 1] = float(not history)
     glob[n_ops + 2 :] = date_glob
     tok_num = token_features(instruction, offsets, history, elements)
-    named = mentions(elements, instruction, offsets)
     return StepFeatures(
         elem_num=torch.from_numpy(num),
         elem_tag=torch.from_numpy(tags.reshape(len(elements), 2)),
@@ -554,8 +526,7 @@ def featurize(
         tok_num=torch.from_numpy(tok_num),
         refs=[e.ref for e in elements],
         offsets=offsets,
-        mentions=torch.from_numpy(named),
-        row_mentions=torch.from_numpy(row_mentions(named, nearest)),
+        mentions=torch.from_numpy(mentions(elements, instruction, offsets)),
     )
 
 

@@ -82,7 +82,6 @@ class Batch:
     tok_num: torch.Tensor  # (B, T, Ft)
     tok_mask: torch.Tensor  # (B, T)
     mention_emb: torch.Tensor  # (B, E, 384) the contextual vector of where the instruction names each element
-    row_mention_emb: torch.Tensor  # (B, E, 384) the same of the named element in its row (``features.row_mentions``)
     target: torch.Tensor | None = None  # (B,) index of the target element
     op: torch.Tensor | None = None  # (B,) index into OPS
     key: torch.Tensor | None = None  # (B,) index into config.keys or IGNORE
@@ -119,13 +118,9 @@ def collate(
 
     tok_emb = _pad([torch.from_numpy(encoder.tokens(s.instruction)[0]) for s in steps], t)
     pieces = torch.arange(t)
-
-    def span_means(spans: list[torch.Tensor]) -> torch.Tensor:
-        """(B, E, 384): each element's mean instruction piece vector over its span; zeros for -1."""
-        padded = _pad(spans, e)  # padding rows are (0, 0): masked out below
-        inside = (pieces >= padded[..., :1]) & (pieces <= padded[..., 1:]) & elem_mask[..., None] & (padded[..., :1] >= 0)
-        return inside.float() / inside.sum(-1, keepdim=True).clamp(min=1) @ tok_emb
-
+    spans = _pad([s.mentions for s in steps], e)  # padding rows are (0, 0): masked out below
+    named = (pieces >= spans[..., :1]) & (pieces <= spans[..., 1:]) & elem_mask[..., None] & (spans[..., :1] >= 0)
+    weights = named.float() / named.sum(-1, keepdim=True).clamp(min=1)
     batch = Batch(
         elem_num=_pad([s.elem_num for s in steps], e),
         elem_tag=_pad([s.elem_tag for s in steps], e),
@@ -138,8 +133,7 @@ def collate(
         tok_emb=tok_emb,
         tok_num=_pad([s.tok_num for s in steps], t),
         tok_mask=tok_mask,
-        mention_emb=span_means([s.mentions for s in steps]),
-        row_mention_emb=span_means([s.row_mentions for s in steps]),
+        mention_emb=weights @ tok_emb,
     )
     if labels is not None:
         cols = torch.tensor(labels, dtype=torch.long).reshape(len(steps), 5)
@@ -191,7 +185,7 @@ class Policy(nn.Module):
         self.text_proj = nn.Linear(EMBED_DIM, p)  # shared by element, label and instruction texts
         self.tag = nn.Embedding(TAG_BUCKETS, 16)
         self.itype = nn.Embedding(TAG_BUCKETS, 8)
-        elem_in = N_ELEMENT_FEATURES + 16 + 8 + 8 * p
+        elem_in = N_ELEMENT_FEATURES + 16 + 8 + 7 * p
         self.elem_in = nn.Sequential(nn.Linear(elem_in, d), nn.GELU(), nn.Linear(d, d))
         self.glob_in = nn.Sequential(nn.Linear(N_GLOBAL_FEATURES + p, d), nn.GELU(), nn.Linear(d, d))
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
@@ -213,11 +207,10 @@ class Policy(nn.Module):
         lab = self.text_proj(b.label_emb)
         after = self.text_proj(b.after_emb)
         named = self.text_proj(b.mention_emb)
-        row_named = self.text_proj(b.row_mention_emb)
         qe = q[:, None, :].expand_as(e)
         x = torch.cat(
             [b.elem_num, self.tag(b.elem_tag[..., 0]), self.itype(b.elem_tag[..., 1]),
-             e, lab, after, e * qe, lab * qe, after * qe, named, row_named],
+             e, lab, after, e * qe, lab * qe, after * qe, named],
             dim=-1,
         )
         x = self.elem_in(x)

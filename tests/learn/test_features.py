@@ -21,7 +21,6 @@ from demoforge.learn.features import (
     gap,
     labels,
     mentions,
-    nearest_named,
     nearness_features,
     norm,
     page_view,
@@ -78,13 +77,13 @@ def test_the_control_in_the_named_row_is_the_nearest_of_its_kind() -> None:
             element(10 * i, "div", text=sender, classes="email-sender", selector=f"{row} > div:nth-of-type(1) > div"),
             element(10 * i + 1, "span", classes="star", selector=f"{row} > div:nth-of-type(2) > span"),
         ]
-    near = nearness_features(rows, nearest_named(rows, norm("Find the email by Julietta and click the star icon.")))
+    near = nearness_features(rows, norm("Find the email by Julietta and click the star icon."))
     stars = [f for e, f in zip(rows, near) if e.classes == "star"]
     assert [flag for _, flag in stars] == [0.0, 1.0, 0.0]
     assert stars[1][0] > stars[0][0] == stars[2][0] > 0
     senders = [f for e, f in zip(rows, near) if e.classes == "email-sender"]
     assert senders[1] == (1.0, 1.0)
-    assert nearness_features(rows, nearest_named(rows, norm("Click the trash icon."))) == [(0.0, 0.0)] * len(rows)
+    assert nearness_features(rows, norm("Click the trash icon.")) == [(0.0, 0.0)] * len(rows)
 
 
 def test_a_hover_mark_is_no_change_of_the_page() -> None:
@@ -179,28 +178,6 @@ def test_a_named_element_reads_where_the_instruction_names_it() -> None:
     as_sender, as_recipient = batch.mention_emb[0, 2], other.mention_emb[0, 2]
     assert torch.cosine_similarity(as_sender, as_recipient, dim=0) < 0.99
     assert mentions(inbox, "Open the first email.", encoder.tokens("Open the first email.")[1]).tolist() == [[-1, -1]] * 3
-
-
-def test_an_element_reads_where_the_instruction_names_its_row() -> None:
-    """The subject a person clicks to open "the message Berti sent you" names nobody;
-    it reads the words that name the sender in its own row, and an element as near
-    to two named rows (the inbox around them) reads none."""
-    encoder = text_encoder()
-    inbox = [element(1, "div", text="Primary", selector="#main > h2")]
-    for i, (sender, subject) in enumerate([("Devinne", "Vitae, sapien."), ("Berti", "Facilisi turpis.")], start=1):
-        row = f"#main > div:nth-of-type({i})"
-        inbox += [
-            element(10 * i, "div", text=sender, classes="email-sender", selector=f"{row} > div:nth-of-type(1)"),
-            element(10 * i + 1, "div", text=subject, classes="email-subject", selector=f"{row} > div:nth-of-type(2)"),
-        ]
-    instruction = "Forward Devinne the message Berti sent you."
-    step = featurize(instruction, DomSnapshot(elements=inbox), [], encoder)
-    read = [instruction[step.offsets[a][0] : step.offsets[b][1]] if a >= 0 else None for a, b in step.row_mentions.tolist()]
-    assert read == [None, "Devinne", "Devinne", "Berti", "Berti"]
-    assert step.mentions[2].tolist() == [-1, -1]  # the subject itself is not named
-    batch = collate([step], encoder)
-    assert torch.equal(batch.row_mention_emb[0, 4], batch.mention_emb[0, 3])
-    assert not batch.row_mention_emb[0, 0].any()
 
 
 def test_the_element_at_the_counted_place_of_its_kind_is_marked() -> None:
