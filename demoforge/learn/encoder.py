@@ -7,8 +7,8 @@ words are new, and that is where an agent step spends most of its time.
 
 The encoder runs in ONNX Runtime, not in PyTorch: the same weights, exported
 once to an ONNX file in the user's cache, give the same vectors (to about
-1e-6) in half the time on a CPU, where PyTorch's eager layers pay a fixed cost
-per operation that a short page's texts cannot amortise.
+1e-6) in about 60% of the time on a CPU, where PyTorch's eager layers pay a
+fixed cost per operation that a short page's texts cannot amortise.
 """
 
 from __future__ import annotations
