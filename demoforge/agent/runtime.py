@@ -23,7 +23,7 @@ from demoforge.dataset.miniwob_dom import target_of
 from demoforge.events import DomSnapshot
 from demoforge.learn.checkpoint import load_policy
 from demoforge.learn.encoder import text_encoder
-from demoforge.learn.features import featurize, page_view
+from demoforge.learn.features import featurize, page_view, visible_elements
 from demoforge.learn.model import collate
 
 #: Scrolling is "one wheel notch down": the policy chooses where, not how far.
@@ -131,13 +131,16 @@ def run_agent(
     An action is not taken twice on the same page state (the page as the policy
     sees it, a moved pointer's hover mark aside): had it changed nothing, doing
     it again would change nothing either; had it led somewhere that came back
-    here (a toggle clicked on and off), it would only go round again. The
-    policy's next choice is taken instead, so the agent cannot loop.
+    here (a toggle clicked on and off, a list paged on and back), it would only
+    go round again. The policy's next choice is taken instead, so the agent
+    cannot loop. A state is what the page shows (``page_view``), and an action
+    is remembered by its target's place on it, not by the target's ref: a page
+    that draws the same content anew has new nodes for it.
     ``step_ms`` records the decision time per step (observe + decide), the
     figure the agent's speed budget is about; acting waits for the page.
     """
     run = Run()
-    tried: dict[str, set[tuple[int, str]]] = {}
+    tried: dict[str, set[tuple[int, str]]] = {}  # page view -> (element's place, op)
     for _ in range(max_steps):
         snap, observe_ms = observe_still(page, observe)
         if done():
@@ -145,13 +148,15 @@ def run_agent(
             return run
         t0 = time.perf_counter()
         done_here = tried.setdefault(page_view(snap), set())
-        action = agent.decide(instruction, snap, run.actions, frozenset(done_here))
+        places = [e.ref for e in visible_elements(snap)]
+        ruled_out = frozenset((places[i], op) for i, op in done_here)
+        action = agent.decide(instruction, snap, run.actions, ruled_out)
         run.step_ms.append(observe_ms + (time.perf_counter() - t0) * 1000)
         if action is None:
             run.stopped = "nothing to act on"
             return run
-        if action.ref is not None:
-            done_here.add((action.ref, action.op))
+        if action.ref in places:
+            done_here.add((places.index(action.ref), action.op))
         perform(page, action, snap)
         run.actions.append(action)
     if done():

@@ -476,12 +476,19 @@ def visible_elements(snapshot: DomSnapshot) -> list[Element]:
 
 def page_view(snapshot: DomSnapshot) -> str:
     """What the policy can tell of a page, as one string: two snapshots with the same
-    view are the same page to it (a moved pointer's hover class is no change)."""
-    elements = [
-        (e.ref, element_string(e), e.value, e.checked, e.filled, e.focused, e.box.x, e.box.y, e.box.width, e.box.height)
-        for e in visible_elements(snapshot)
+    view are the same page to it (a moved pointer's hover mark is no change).
+
+    Element refs are left out, and focus is told by position: a page that draws its
+    content anew (a paged list's next page, then its previous one) shows new nodes,
+    with new refs, for what a person sees as the page they were on.
+    """
+    elements = visible_elements(snapshot)
+    focused = next((i for i, e in enumerate(elements) if e.ref == snapshot.focused), None)
+    rows = [
+        (element_string(e), e.value, e.checked, e.filled, e.focused, e.box.x, e.box.y, e.box.width, e.box.height)
+        for e in elements
     ]
-    return json.dumps([snapshot.focused, elements])
+    return json.dumps([focused, rows])
 
 
 def texts_of(instruction: str, snapshot: DomSnapshot) -> list[str]:

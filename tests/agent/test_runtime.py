@@ -126,6 +126,52 @@ def test_an_action_is_not_taken_again_on_a_page_state_it_came_back_to() -> None:
     assert [a.ref for a in run.actions] == [toggle, toggle, submit]
 
 
+PAGER = """<!doctype html><body style="margin:0"><div id="list"></div>
+<button id="s" style="position:absolute;left:0;top:40px;width:60px;height:20px"
+  onclick="window.submitted = true">Submit</button>
+<script>
+  // Each page is drawn anew, as a paged list does: its link is a new node every time.
+  function show(n) {
+    const id = n === 1 ? "next" : "back";
+    document.getElementById("list").innerHTML = '<a id="' + id + '" href="#" onclick="show(' + (3 - n) +
+      '); return false" style="position:absolute;left:0;top:0;width:60px;height:20px">' + id + '</a>';
+  }
+  show(1);
+</script></body>"""
+
+
+class PagingPolicy:
+    """Stands in for a policy that prefers paging on, then back, over submitting."""
+
+    def __init__(self) -> None:
+        self.clicked: list[str | None] = []
+
+    def decide(
+        self,
+        instruction: str,
+        snap: DomSnapshot,
+        history: list[Action],
+        ruled_out: frozenset[tuple[int, str]] = frozenset(),
+    ) -> Action | None:
+        for e in sorted(snap.elements, key=lambda e: e.id != "next" and e.id != "back"):
+            if e.id in ("next", "back", "s") and (e.ref, "click") not in ruled_out:
+                self.clicked.append(e.id)
+                return Action(op="click", ref=e.ref, x=e.box.x + 5, y=e.box.y + 5)
+        return None
+
+
+def test_a_page_drawn_anew_is_the_page_it_was() -> None:
+    """Next, back: the first page is back with new nodes, and is still a page the agent left by Next."""
+    with launch_browser() as browser:
+        page = browser.new_page()
+        page.set_content(PAGER)
+        policy = PagingPolicy()
+        run = run_agent(page, policy, "Press Submit.", max_steps=6,  # type: ignore[arg-type]
+                        done=lambda: page.evaluate("window.submitted === true"))
+    assert run.stopped == "done"
+    assert policy.clicked == ["next", "back", "s"]  # not next again
+
+
 MOVING = """<!doctype html><body style="margin:0">
 <button id="b" style="position:absolute;left:0;top:0;width:60px;height:20px">Go</button>
 <script>
