@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from demoforge.agent.runtime import Agent, observe_still, run_agent
+from demoforge.agent.runtime import Agent, observe_still, opens_under_pointer, run_agent
 from demoforge.capture import snapshot as snapshots
 from demoforge.capture.browser import launch_browser
 from demoforge.cli import app
@@ -88,6 +88,25 @@ def test_an_action_that_changed_nothing_is_not_chosen_again(model: Path) -> None
     assert run.stopped == "done"
 
 
+class Preferring:
+    """Stands in for a policy: clicks the first of ``ids`` that the page shows and the
+    agent has not ruled out, and notes which it chose."""
+
+    def __init__(self, *ids: str) -> None:
+        self.ids = ids
+        self.clicked: list[str] = []
+
+    def decide(self, instruction: str, snap: DomSnapshot, history: list[Action],
+               ruled_out: frozenset[tuple[int, str]] = frozenset()) -> Action | None:
+        shown = {e.id: e for e in snap.elements if e.box.width > 0}
+        for id_ in self.ids:
+            e = shown.get(id_)
+            if e is not None and (e.ref, "click") not in ruled_out:
+                self.clicked.append(id_)
+                return Action(op="click", ref=e.ref, x=e.box.x + 5, y=e.box.y + 5)
+        return None
+
+
 TOGGLE = """<!doctype html><body style="margin:0">
 <div id="t" role="button" style="position:absolute;left:0;top:0;width:60px;height:20px"
   onclick="this.textContent = this.textContent === 'On' ? 'Off' : 'On'">Off</div>
@@ -96,34 +115,16 @@ TOGGLE = """<!doctype html><body style="margin:0">
 </body>"""
 
 
-class TogglePolicy:
-    """Stands in for a policy that always prefers the toggle: it would click it forever."""
-
-    def decide(
-        self,
-        instruction: str,
-        snap: DomSnapshot,
-        history: list[Action],
-        ruled_out: frozenset[tuple[int, str]] = frozenset(),
-    ) -> Action | None:
-        by_id = {e.id: e for e in snap.elements}
-        for id_ in ("t", "s"):
-            e = by_id[id_]
-            if (e.ref, "click") not in ruled_out:
-                return Action(op="click", ref=e.ref, x=e.box.x + 5, y=e.box.y + 5)
-        return None
-
-
 def test_an_action_is_not_taken_again_on_a_page_state_it_came_back_to() -> None:
     """Toggle on, toggle off: the page is as it was, so the agent does something else."""
     with launch_browser() as browser:
         page = browser.new_page()
         page.set_content(TOGGLE)
-        run = run_agent(page, TogglePolicy(), "Press Submit.", max_steps=6,  # type: ignore[arg-type]
+        policy = Preferring("t", "s")  # it would click the toggle forever
+        run = run_agent(page, policy, "Press Submit.", max_steps=6,  # type: ignore[arg-type]
                         done=lambda: page.evaluate("window.submitted === true"))
     assert run.stopped == "done"
-    toggle, submit = run.actions[0].ref, run.actions[-1].ref
-    assert [a.ref for a in run.actions] == [toggle, toggle, submit]
+    assert policy.clicked == ["t", "t", "s"]
 
 
 PAGER = """<!doctype html><body style="margin:0"><div id="list"></div>
@@ -140,36 +141,48 @@ PAGER = """<!doctype html><body style="margin:0"><div id="list"></div>
 </script></body>"""
 
 
-class PagingPolicy:
-    """Stands in for a policy that prefers paging on, then back, over submitting."""
-
-    def __init__(self) -> None:
-        self.clicked: list[str | None] = []
-
-    def decide(
-        self,
-        instruction: str,
-        snap: DomSnapshot,
-        history: list[Action],
-        ruled_out: frozenset[tuple[int, str]] = frozenset(),
-    ) -> Action | None:
-        for e in sorted(snap.elements, key=lambda e: e.id != "next" and e.id != "back"):
-            if e.id in ("next", "back", "s") and (e.ref, "click") not in ruled_out:
-                self.clicked.append(e.id)
-                return Action(op="click", ref=e.ref, x=e.box.x + 5, y=e.box.y + 5)
-        return None
-
-
 def test_a_page_drawn_anew_is_the_page_it_was() -> None:
     """Next, back: the first page is back with new nodes, and is still a page the agent left by Next."""
     with launch_browser() as browser:
         page = browser.new_page()
         page.set_content(PAGER)
-        policy = PagingPolicy()
+        policy = Preferring("next", "back", "s")
         run = run_agent(page, policy, "Press Submit.", max_steps=6,  # type: ignore[arg-type]
                         done=lambda: page.evaluate("window.submitted === true"))
     assert run.stopped == "done"
     assert policy.clicked == ["next", "back", "s"]  # not next again
+
+
+MENU = """<!doctype html><body style="margin:0">
+<div id="parent" style="position:absolute;left:0;top:0;width:80px;height:20px"
+  onmouseenter="this.className = 'ui-state-active';
+    setTimeout(() => { document.getElementById('child').style.display = 'block'; }, 300)"
+  onclick="window.clicked = 'parent'">Parent</div>
+<div id="child" style="display:none;position:absolute;left:90px;top:0;width:80px;height:20px"
+  onclick="window.clicked = 'child'">Child</div>
+</body>"""
+
+
+def test_the_agent_looks_at_what_pointing_opened_before_it_clicks() -> None:
+    """A submenu opens under the resting pointer after a delay, as jQuery UI's do: the
+    agent clicks the item in it, not the parent its policy chose on the closed menu."""
+    with launch_browser() as browser:
+        page = browser.new_page()
+        page.set_content(MENU)
+        run = run_agent(page, Preferring("child", "parent"), "Choose Child.", max_steps=3,  # type: ignore[arg-type]
+                        done=lambda: page.evaluate("window.clicked !== undefined"))
+        assert page.evaluate("window.clicked") == "child"
+    assert run.stopped == "done" and len(run.actions) == 1
+
+
+def test_pointing_at_what_does_not_answer_it_opens_nothing() -> None:
+    with launch_browser() as browser:
+        page = browser.new_page()
+        page.set_content(TOGGLE)
+        snap = snapshots.take(page)
+        button = next(e for e in snap.elements if e.id == "s")
+        pointing = Action(op="click", ref=button.ref, x=button.box.x + 5, y=button.box.y + 5)
+        assert not opens_under_pointer(page, pointing, snap, snapshots.take)
 
 
 MOVING = """<!doctype html><body style="margin:0">
