@@ -29,7 +29,8 @@ def centre(e: Element) -> tuple[float, float]:
     return e.box.x + e.box.width / 2, e.box.y + e.box.height / 2
 
 
-def _point(action: Action, snap: DomSnapshot) -> tuple[float, float]:
+def point(action: Action, snap: DomSnapshot) -> tuple[float, float]:
+    """Where on the page ``action`` acts: its own point, else its target's centre."""
     if action.x is not None and action.y is not None:
         return action.x, action.y
     element = snap.by_ref().get(action.ref) if action.ref is not None else None
@@ -42,9 +43,9 @@ def perform(page: Page, action: Action, snap: DomSnapshot) -> None:
     """Do ``action`` on ``page``; ``snap`` is the observation the action was chosen on."""
     mouse, keyboard = page.mouse, page.keyboard
     if action.op == "click":
-        mouse.click(*_point(action, snap))
+        mouse.click(*point(action, snap))
     elif action.op == "dblclick":
-        mouse.dblclick(*_point(action, snap))
+        mouse.dblclick(*point(action, snap))
     elif action.op in ("type", "select"):
         target = snap.by_ref().get(action.ref) if action.ref is not None else None
         segmented = target is not None and target.input_type in SEGMENTED_INPUT_TYPES
@@ -52,7 +53,7 @@ def perform(page: Page, action: Action, snap: DomSnapshot) -> None:
             # Keys fill a date or time field from the segment they start in: begin at the first.
             mouse.click(target.box.x + min(FIRST_SEGMENT_PX, target.box.width / 4), centre(target)[1])
         elif target is not None and not (target.focused or snap.focused == target.ref):
-            mouse.click(*_point(action, snap))
+            mouse.click(*point(action, snap))
         if action.op == "type":
             # ``text`` is the field's whole text: replace what is there.
             if not segmented:
@@ -74,10 +75,10 @@ def perform(page: Page, action: Action, snap: DomSnapshot) -> None:
             if "Unknown key" not in str(exc):
                 raise
     elif action.op == "scroll":
-        mouse.move(*_point(action, snap))
+        mouse.move(*point(action, snap))
         mouse.wheel(action.dx or 0, action.dy or 0)
     elif action.op == "drag":
-        mouse.move(*_point(action, snap))
+        mouse.move(*point(action, snap))
         mouse.down()
         mouse.move(action.end_x or 0, action.end_y or 0, steps=8)
         mouse.up()

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 from playwright.sync_api import Page
 
-from demoforge.agent.actuate import centre, perform
+from demoforge.agent.actuate import centre, perform, point
 from demoforge.capture import snapshot as snapshots
 from demoforge.dataset.actions import OPS, Action
 from demoforge.dataset.miniwob_dom import target_of
@@ -136,7 +136,7 @@ def opens_under_pointer(
     on the way; the recordings hold only the click that followed, on the opened menu.
     Pages that do nothing on pointing (no script marks the element) cost no waiting.
     """
-    page.mouse.move(action.x or 0, action.y or 0)
+    page.mouse.move(*point(action, snap))  # where the click would land
     if observe(page) == snap:
         return False
     page.wait_for_timeout(DWELL_MS)
