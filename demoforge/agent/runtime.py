@@ -20,7 +20,7 @@ from demoforge.agent.actuate import centre, perform, point
 from demoforge.capture import snapshot as snapshots
 from demoforge.dataset.actions import OPS, Action
 from demoforge.dataset.miniwob_dom import target_of
-from demoforge.events import DomSnapshot
+from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.checkpoint import load_policy
 from demoforge.learn.encoder import text_encoder
 from demoforge.learn.features import featurize, page_view, visible_elements
@@ -144,6 +144,65 @@ def opens_under_pointer(
     return page_view(after) != page_view(snap)
 
 
+#: Actions that act at a point on their target: the pointer can only reach it in sight.
+AT_TARGET_OPS = ("click", "dblclick", "type", "select")
+#: At most this many turns of the wheel bring a target into sight.
+MAX_WHEELS = 3
+
+
+def hiding(snap: DomSnapshot, element: Element, x: float, y: float) -> Box | None:
+    """The box that cuts the point (x, y) of ``element`` off from sight, or None when
+    it is in sight: the nearest ancestor whose box does not hold it (a list box
+    scrolled to other options), else the viewport when the point lies outside it.
+
+    Snapshots give every element's box whether or not it is scrolled out of view,
+    so an option below a list box's fold has a box that lies over whatever is
+    drawn below the list: a click there lands on that (a Submit button).
+    """
+    by = snap.by_ref()
+    ancestor = by.get(element.parent) if element.parent is not None else None
+    while ancestor is not None:
+        box = ancestor.box
+        if box.width > 0 and box.height > 0 and not box.contains(x, y):
+            return box
+        ancestor = by.get(ancestor.parent) if ancestor.parent is not None else None
+    if snap.viewport is None or snap.viewport.contains(x, y):
+        return None
+    return snap.viewport
+
+
+def into_view(
+    page: Page, action: Action, snap: DomSnapshot, observe: Callable[[Page], DomSnapshot]
+) -> tuple[Action, DomSnapshot]:
+    """``action`` moved to where its target is once in sight, and the page as it is then.
+
+    A person who means to click an option below a list's fold turns the wheel over
+    the list until the option shows, then clicks it where it now is. So does the
+    agent: the wheel turns over the box that hides the target, by the distance from
+    the box's middle to the target, and the agent looks again. It stops when the
+    target is in sight, when it no longer moves (nothing there scrolls), or when
+    it is gone. An action whose target is in sight is returned as it is.
+    """
+    element = snap.by_ref().get(action.ref) if action.ref is not None else None
+    if element is None or action.op not in AT_TARGET_OPS:
+        return action, snap
+    x, y = point(action, snap)
+    for _ in range(MAX_WHEELS):
+        box = hiding(snap, element, x, y)
+        if box is None:
+            break
+        middle = (box.x + box.width / 2, box.y + box.height / 2)
+        page.mouse.move(*middle)
+        page.mouse.wheel(x - middle[0], y - middle[1])
+        snap, _ = observe_still(page, observe)
+        moved = snap.by_ref().get(element.ref)
+        if moved is None or moved.box == element.box:
+            break
+        x, y = x + moved.box.x - element.box.x, y + moved.box.y - element.box.y
+        element = moved
+    return action.model_copy(update={"x": x, "y": y}), snap
+
+
 def run_agent(
     page: Page,
     agent: Agent,
@@ -181,6 +240,7 @@ def run_agent(
         if action is None:
             run.stopped = "nothing to act on"
             return run
+        action, snap = into_view(page, action, snap, observe)
         if action.op in POINTING_OPS and opens_under_pointer(page, action, snap, observe):
             continue  # the pointer rests on the target; the next look sees what it opened
         if action.ref in places:

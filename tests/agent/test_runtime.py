@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from demoforge.agent.runtime import Agent, observe_still, opens_under_pointer, run_agent
+from demoforge.agent.runtime import Agent, into_view, observe_still, opens_under_pointer, run_agent
 from demoforge.capture import snapshot as snapshots
 from demoforge.capture.browser import launch_browser
 from demoforge.cli import app
@@ -183,6 +183,43 @@ def test_pointing_at_what_does_not_answer_it_opens_nothing() -> None:
         button = next(e for e in snap.elements if e.id == "s")
         pointing = Action(op="click", ref=button.ref, x=button.box.x + 5, y=button.box.y + 5)
         assert not opens_under_pointer(page, pointing, snap, snapshots.take)
+
+
+LIST_BOX = """<!doctype html><body style="margin:0">
+<select id="list" multiple size="3" style="position:absolute;left:0;top:0;width:100px;font-size:14px">
+  <option id="o1">One</option><option id="o2">Two</option><option id="o3">Three</option>
+  <option id="o4">Four</option><option id="o5">Five</option><option id="o6">Six</option>
+  <option id="o7">Seven</option><option id="o8">Eight</option>
+</select>
+<button id="s" style="position:absolute;left:0;top:60px;width:100px;height:120px"
+  onclick="window.submitted = true">Submit</button>
+</body>"""
+
+
+def test_the_agent_brings_an_option_below_the_fold_into_sight_before_clicking_it() -> None:
+    """The option's box lies over the Submit button below the list: the wheel turns over
+    the list until it shows, and the click selects it instead of submitting."""
+    with launch_browser() as browser:
+        page = browser.new_page()
+        page.set_content(LIST_BOX)
+        snap = snapshots.take(page)
+        seven = next(e for e in snap.elements if e.id == "o7")
+        submit = next(e for e in snap.elements if e.id == "s")
+        assert submit.box.contains(seven.box.x + 5, seven.box.y + 5)  # hidden behind the fold
+        run = run_agent(page, Preferring("o7"), "Select Seven.", max_steps=1)  # type: ignore[arg-type]
+        assert page.evaluate("document.getElementById('list').value") == "Seven"
+        assert page.evaluate("window.submitted === undefined")
+    assert len(run.actions) == 1
+
+
+def test_a_target_in_sight_is_clicked_where_it_is() -> None:
+    with launch_browser() as browser:
+        page = browser.new_page()
+        page.set_content(LIST_BOX)
+        snap = snapshots.take(page)
+        two = next(e for e in snap.elements if e.id == "o2")
+        click = Action(op="click", ref=two.ref, x=two.box.x + 5, y=two.box.y + 5)
+        assert into_view(page, click, snap, snapshots.take) == (click, snap)
 
 
 MOVING = """<!doctype html><body style="margin:0">
