@@ -151,17 +151,21 @@ MAX_WHEELS = 3
 
 
 def hiding(snap: DomSnapshot, element: Element, x: float, y: float) -> Box | None:
-    """The box that cuts the point (x, y) of ``element`` off from sight, or None when
-    it is in sight: the nearest ancestor whose box does not hold it (a list box
-    scrolled to other options), else the viewport when the point lies outside it.
+    """The box that may cut the point (x, y) of ``element`` off from sight: the nearest
+    ancestor whose box does not hold the point (a list box scrolled to other
+    options), else the viewport when the point lies outside it; None when neither.
 
     Snapshots give every element's box whether or not it is scrolled out of view,
     so an option below a list box's fold has a box that lies over whatever is
-    drawn below the list: a click there lands on that (a Submit button).
+    drawn below the list: a click there lands on that (a Submit button). A
+    submenu beside its parent item lies outside the parent's box too, in sight:
+    only the page can tell the two apart (``snapshot.draws``).
     """
     by = snap.by_ref()
     ancestor = by.get(element.parent) if element.parent is not None else None
-    while ancestor is not None:
+    for _ in range(len(by)):  # a malformed snapshot's cycle of parents ends too
+        if ancestor is None:
+            break
         box = ancestor.box
         if box.width > 0 and box.height > 0 and not box.contains(x, y):
             return box
@@ -180,8 +184,9 @@ def into_view(
     the list until the option shows, then clicks it where it now is. So does the
     agent: the wheel turns over the box that hides the target, by the distance from
     the box's middle to the target, and the agent looks again. It stops when the
-    target is in sight, when it no longer moves (nothing there scrolls), or when
-    it is gone. An action whose target is in sight is returned as it is.
+    page draws the target at its point, when it no longer moves (nothing there
+    scrolls), or when it is gone. An action whose target is in sight is returned
+    as it is.
     """
     element = snap.by_ref().get(action.ref) if action.ref is not None else None
     if element is None or action.op not in AT_TARGET_OPS:
@@ -189,7 +194,7 @@ def into_view(
     x, y = point(action, snap)
     for _ in range(MAX_WHEELS):
         box = hiding(snap, element, x, y)
-        if box is None:
+        if box is None or snapshots.draws(page, element, x, y):
             break
         middle = (box.x + box.width / 2, box.y + box.height / 2)
         page.mouse.move(*middle)

@@ -17,7 +17,7 @@ from typing import Any
 from playwright.sync_api import Frame, Page
 
 from demoforge.capture.frames import fill_cross_origin
-from demoforge.events import DomSnapshot
+from demoforge.events import DomSnapshot, Element
 
 #: Fields matching any of these are masked: their value is never read, their keys are
 #: recorded as ``MASK_CHAR`` and their region is painted over in screenshots.
@@ -67,3 +67,20 @@ def take(
     else:
         raw.pop("unreached", None)
     return DomSnapshot.model_validate(raw)
+
+
+def draws(page: Page, element: Element, x: float, y: float) -> bool:
+    """Whether what ``page`` draws at (x, y) is ``element`` or something inside it: what
+    a person sees at that point. A box says where an element is laid out, not
+    whether it is scrolled out of its list's sight or covered there. An element the
+    page no longer has, or one inside a frame, counts as drawn."""
+    if element.frame or not element.selector:
+        return True
+    return page.evaluate(
+        """([selector, x, y]) => {
+          const el = document.querySelector(selector);
+          const hit = document.elementFromPoint(x, y);
+          return !el || (hit !== null && el.contains(hit));
+        }""",
+        [element.selector, x, y],
+    )

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from demoforge.agent.runtime import Agent, into_view, observe_still, opens_under_pointer, run_agent
+from demoforge.agent.runtime import (
+    Agent,
+    hiding,
+    into_view,
+    observe_still,
+    opens_under_pointer,
+    run_agent,
+)
 from demoforge.capture import snapshot as snapshots
 from demoforge.capture.browser import launch_browser
 from demoforge.cli import app
@@ -210,6 +217,27 @@ def test_the_agent_brings_an_option_below_the_fold_into_sight_before_clicking_it
         assert page.evaluate("document.getElementById('list').value") == "Seven"
         assert page.evaluate("window.submitted === undefined")
     assert len(run.actions) == 1
+
+
+SUBMENU = """<!doctype html><body style="margin:0"><ul style="margin:0;padding:0;list-style:none">
+<li id="parent" style="position:relative;width:80px;height:20px">Parent
+  <ul style="position:absolute;left:90px;top:0;margin:0;padding:0;list-style:none">
+    <li id="child" style="width:80px;height:20px">Child</li></ul></li></ul>
+<script>document.addEventListener("mousemove", () => { window.moved = true; });</script></body>"""
+
+
+def test_a_submenu_beside_its_parent_is_in_sight() -> None:
+    """Outside its parent item's box, but drawn where it is: no wheel turns, no pointer moves."""
+    with launch_browser() as browser:
+        page = browser.new_page()
+        page.set_content(SUBMENU)
+        snap = snapshots.take(page)
+        child = next(e for e in snap.elements if e.id == "child")
+        parent = next(e for e in snap.elements if e.id == "parent")
+        click = Action(op="click", ref=child.ref, x=child.box.x + 5, y=child.box.y + 5)
+        assert hiding(snap, child, click.x, click.y) == parent.box  # laid out beyond its parent's box
+        assert into_view(page, click, snap, snapshots.take) == (click, snap)
+        assert page.evaluate("window.moved === undefined")
 
 
 def test_a_target_in_sight_is_clicked_where_it_is() -> None:
