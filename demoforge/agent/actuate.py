@@ -11,7 +11,7 @@ from __future__ import annotations
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
-from demoforge.dataset.actions import Action
+from demoforge.dataset.actions import CLICKS, Action
 from demoforge.dataset.datetime_fields import SEGMENTED_INPUT_TYPES, keys_for
 from demoforge.events import DomSnapshot, Element
 
@@ -42,10 +42,13 @@ def point(action: Action, snap: DomSnapshot) -> tuple[float, float]:
 def perform(page: Page, action: Action, snap: DomSnapshot) -> None:
     """Do ``action`` on ``page``; ``snap`` is the observation the action was chosen on."""
     mouse, keyboard = page.mouse, page.keyboard
-    if action.op == "click":
-        mouse.click(*point(action, snap))
-    elif action.op == "dblclick":
-        mouse.dblclick(*point(action, snap))
+    if action.op in CLICKS:
+        held = action.key.split("+") if action.key else []
+        for key in held:  # a Control-click: the key goes down before the button, up after it
+            keyboard.down(key)
+        (mouse.click if action.op == "click" else mouse.dblclick)(*point(action, snap))
+        for key in reversed(held):
+            keyboard.up(key)
     elif action.op in ("type", "select"):
         target = snap.by_ref().get(action.ref) if action.ref is not None else None
         segmented = target is not None and target.input_type in SEGMENTED_INPUT_TYPES

@@ -69,12 +69,12 @@ class Agent:
             text = instruction[feats.offsets[s][0] : feats.offsets[e][1]] if feats.offsets else ""
             return Action(**common, x=x, y=y, text=text)
         if op == "press":
-            return Action(**common, key=d["key"])
+            return Action(**common, key=d["key"] or "Enter")
         if op == "scroll":
             return Action(**common, x=x, y=y, dx=0.0, dy=SCROLL_DY)
         if op == "drag":  # the policy has no drop target: a drag degrades to a press-and-release
             return Action(**common, x=x, y=y, end_x=x, end_y=y)
-        return Action(**common, x=x, y=y)
+        return Action(**common, x=x, y=y, key=d["key"] or None)
 
 
 @dataclass

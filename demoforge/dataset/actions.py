@@ -25,6 +25,15 @@ from demoforge.events import DomSnapshot, Model, Target
 
 Op = Literal["click", "dblclick", "type", "press", "scroll", "drag", "select"]
 OPS: tuple[str, ...] = get_args(Op)
+#: Actions whose ``key`` is the modifiers held through them, not a key pressed.
+CLICKS = ("click", "dblclick")
+#: Keys that change what a click does while held, in the order a key combination names them.
+MODIFIERS = ("Control", "Alt", "Meta", "Shift")
+
+
+def held_keys(key: str | None) -> bool:
+    """Whether ``key`` is what a click may carry: nothing, or modifiers only ("Control+Shift")."""
+    return not key or all(part in MODIFIERS for part in key.split("+"))
 
 Split = Literal["train", "validation", "test"]
 SPLITS: tuple[str, ...] = get_args(Split)
@@ -44,7 +53,10 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
 class Action(Model):
     """One thing a person did, as an agent would do it.
 
-    - ``click`` / ``dblclick``: ``x``, ``y`` and the element under them.
+    - ``click`` / ``dblclick``: ``x``, ``y`` and the element under them;
+      ``key`` names the modifier keys held down through it, when any
+      (``"Control"``, ``"Shift"``, ``"Control+Shift"``): a Control-click adds an
+      option to a list's selection where a plain click replaces it.
     - ``type``: ``text`` is the field's whole text once typing ended (keys
       merged with backspace, delete, shift and selection applied), so
       replaying it is "focus the field, replace its text".
@@ -93,7 +105,8 @@ class Action(Model):
             return f"scroll dx={self.dx:g} dy={self.dy:g}"
         if self.op == "drag":
             return f"drag ({self.x:g},{self.y:g})->({self.end_x:g},{self.end_y:g})"
-        return f"{self.op}{where} ({self.x:g},{self.y:g})"
+        held = f" holding {self.key}" if self.key else ""
+        return f"{self.op}{where} ({self.x:g},{self.y:g}){held}"
 
 
 class Example(Model):

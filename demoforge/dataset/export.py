@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import pyarrow.parquet as pq
 
-from demoforge.dataset.actions import SPLITS, Action, Example
+from demoforge.dataset.actions import CLICKS, SPLITS, Action, Example
 from demoforge.events import Element
 
 Format = Literal["elements", "pyautogui"]
@@ -77,7 +77,10 @@ def _about(example: Example) -> dict[str, Any]:
 def element_style(example: Example) -> dict[str, Any]:
     action = example.action
     element = example.observation.by_ref().get(action.ref) if action.ref is not None else None
-    value = {"type": action.text, "select": action.text, "press": action.key}.get(action.op)
+    # A click's value is the modifiers it holds ("Control"), None for a plain one.
+    value = {"type": action.text, "select": action.text, "press": action.key, **dict.fromkeys(CLICKS, action.key)}.get(
+        action.op
+    )
     if action.op == "scroll":
         value = f"{action.dx:g},{action.dy:g}"
     return {
@@ -110,10 +113,14 @@ def pyautogui_code(action: Action, origin: tuple[float, float] = (0, 0), scale: 
         box = action.target.box if action.target else None
         return (box.x + box.width / 2, box.y + box.height / 2) if box else None
 
-    if action.op == "click":
-        return f"pyautogui.click({at(action.x, action.y)})"  # type: ignore[arg-type]
-    if action.op == "dblclick":
-        return f"pyautogui.doubleClick({at(action.x, action.y)})"  # type: ignore[arg-type]
+    if action.op in CLICKS:
+        call = "click" if action.op == "click" else "doubleClick"
+        held = [PYAUTOGUI_KEYS.get(k, k.lower()) for k in _split_combination(action.key or "")] if action.key else []
+        return "\n".join(
+            [*(f"pyautogui.keyDown({k!r})" for k in held),
+             f"pyautogui.{call}({at(action.x, action.y)})",  # type: ignore[arg-type]
+             *(f"pyautogui.keyUp({k!r})" for k in reversed(held))]
+        )
     if action.op == "drag":
         return (
             f"pyautogui.moveTo({at(action.x, action.y)})\n"  # type: ignore[arg-type]

@@ -4,8 +4,8 @@ A recording says what the hands did; training wants what the person meant.
 ``reduce_events`` walks a session's events once and folds them:
 
 - pointer moves are dropped into the action they lead to;
-- pointer down and up at (nearly) one point is a ``click``; at two points a
-  ``drag``; a ``dblclick`` event turns the clicks before it into one
+- pointer down and up at (nearly) one point is a ``click`` (its ``key`` names
+  the modifiers held through it: Control-click); at two points a ``drag``; a ``dblclick`` event turns the clicks before it into one
   ``dblclick``; the browser's ``click`` event after down/up is part of it;
 - keys typed into one editable field become one ``type`` action whose text
   is the field's text afterwards: printable keys insert, Backspace/Delete
@@ -34,7 +34,7 @@ import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from demoforge.dataset.actions import Action
+from demoforge.dataset.actions import MODIFIERS, Action
 from demoforge.dataset.datetime_fields import SEGMENTED_INPUT_TYPES, keyed_text
 from demoforge.events import (
     Change,
@@ -46,8 +46,10 @@ from demoforge.events import (
     Input,
     KeyDown,
     KeyUp,
+    Modifiers,
     Navigation,
     PointerDown,
+    PointerEvent,
     PointerMove,
     PointerUp,
     Screenshot,
@@ -117,13 +119,18 @@ def same_element(a: Target | None, b: Target | None) -> bool:
 def key_combination(event: KeyDown) -> str:
     """Playwright's spelling: ``Control+a``, ``Shift+Tab``; Shift is left out when
     the key is a character that already shows it (``A``, ``!``)."""
-    mods = event.modifiers
-    parts = [
-        name for name, on in (("Control", mods.ctrl), ("Alt", mods.alt), ("Meta", mods.meta)) if on
-    ]
-    if mods.shift and len(event.key) != 1:
-        parts.append("Shift")
-    return "+".join([*parts, event.key])
+    return "+".join([*held(event.modifiers, shift=len(event.key) != 1), event.key])
+
+
+def held(mods: Modifiers, shift: bool = True) -> list[str]:
+    """The modifier keys down, in Playwright's names and order (Control, Alt, Meta, Shift)."""
+    on = {"Control": mods.ctrl, "Alt": mods.alt, "Meta": mods.meta, "Shift": mods.shift and shift}
+    return [name for name in MODIFIERS if on[name]]
+
+
+def clicked_holding(event: PointerEvent) -> str | None:
+    """A click's ``key``: the modifiers held through it, None for a plain click."""
+    return "+".join(held(event.modifiers)) or None
 
 
 @dataclass
@@ -333,7 +340,7 @@ class _Reducer:
         task (the page reacted to mousedown and the recording stopped): a click."""
         down, self.down = self.down, None
         if down is not None:
-            self.emit(down, "click", down.target, down, x=down.x, y=down.y)
+            self.emit(down, "click", down.target, down, x=down.x, y=down.y, key=clicked_holding(down))
 
     def pointer_up(self, up: PointerUp) -> None:
         down, self.down = self.down, None
@@ -343,7 +350,7 @@ class _Reducer:
         if moved > DRAG_THRESHOLD_PX:
             self.emit(down, "drag", down.target, up, x=down.x, y=down.y, end_x=up.x, end_y=up.y)
         else:
-            self.emit(down, "click", down.target or up.target, up, x=down.x, y=down.y)
+            self.emit(down, "click", down.target or up.target, up, x=down.x, y=down.y, key=clicked_holding(down))
         self.awaiting_click = True
 
     def lone_click(self, click: Click) -> None:
@@ -364,7 +371,7 @@ class _Reducer:
             self.steps[-1] = (last.model_copy(update={"last_seq": click.seq}), self.steps[-1][1])
             return
         self.end_typing()
-        self.emit(click, "click", click.target, click, x=click.x, y=click.y)
+        self.emit(click, "click", click.target, click, x=click.x, y=click.y, key=clicked_holding(click))
 
     def double_click(self, event: DblClick) -> None:
         clicks = []

@@ -54,6 +54,9 @@ N_TOKEN_FEATURES = 7
 #: the piece starts a word / ends a word (a quotation mark does neither); the piece is a
 #: quotation mark that opens or closes a value (not an apostrophe inside a word).
 IN_QUOTES, WORD_START, WORD_END, QUOTE = 0, 4, 5, 6
+#: Words either side of where the instruction names an element that tell its part in the
+#: instruction: "the email from _ to", "message to _".
+ROLE_WORDS = 2
 #: Numeric features of the whole step: the ops of the recent actions, the step count, and
 #: how a calendar's month stands to the date asked for (``dates.date_features``).
 N_GLOBAL_FEATURES = HISTORY * len(OPS) + 2 + N_DATE_GLOBAL
@@ -250,6 +253,19 @@ def nearness_features(elements: list[Element], instr_norm: str) -> list[tuple[fl
     return out
 
 
+def _run(w: list[str]) -> re.Pattern[str]:
+    """Where lower-cased text says the words ``w``, whole, in this order, whatever is between them."""
+    return re.compile(r"(?<!\w)" + r"\W+".join(map(re.escape, w)) + r"(?!\w)")
+
+
+def _first_named(e: Element, lower: str, norm_instr: str) -> re.Match[str] | None:
+    """Where the instruction first names ``e``'s whole text, if it does."""
+    w = words(e.text)
+    if not w or not contained_in(" ".join(w), norm_instr):
+        return None
+    return _run(w).search(lower)
+
+
 def mentions(elements: list[Element], instruction: str, offsets: list[tuple[int, int]]) -> np.ndarray:
     """(E, 2): for each element whose whole text the instruction names, the first and
     last instruction word piece of where it first names it; (-1, -1) for the others.
@@ -264,14 +280,36 @@ def mentions(elements: list[Element], instruction: str, offsets: list[tuple[int,
     norm_instr = norm(instruction)
     out = np.full((len(elements), 2), -1, dtype=np.int64)
     for i, e in enumerate(elements):
-        w = words(e.text)
-        if not w or not contained_in(" ".join(w), norm_instr):
-            continue
-        m = re.search(r"(?<!\w)" + r"\W+".join(map(re.escape, w)) + r"(?!\w)", lower)
+        m = _first_named(e, lower, norm_instr)
         pieces = [k for k, (a, b) in enumerate(offsets) if m and a < m.end() and b > m.start()]
         if pieces:
             out[i] = pieces[0], pieces[-1]
     return out
+
+
+def mention_contexts(elements: list[Element], instruction: str) -> list[str]:
+    """Per element: the words around where the instruction first names its whole text,
+    the name itself left out ("the email from _ to"); else those around where it
+    names the element's label, the text just before it; else "".
+
+    The name's contextual vector (``mentions``) did not tell the policy who is who:
+    over an inbox where both people wrote mail, it opened the recipient's mail as
+    often as the sender's for "Forward the last email from Josselyn to Pauli"
+    (5 of 10 episodes of email-inbox-forward-nl-turk). The words next to a name
+    ("from _", "to _", "_ sent") say its part, the same for every name. A mail's
+    subject, which people click to open it, reads its sender's part as its label's.
+    """
+    lower = instruction.lower()
+    norm_instr = norm(instruction)
+    own = []
+    for e in elements:
+        m = _first_named(e, lower, norm_instr)
+        if m is None:
+            own.append("")
+            continue
+        before, after = words(lower[: m.start()])[-ROLE_WORDS:], words(lower[m.end() :])[:ROLE_WORDS]
+        own.append(" ".join([*before, "_", *after]))
+    return [c or ("" if label is None else own[label]) for c, (label, _) in zip(own, labels(elements))]
 
 
 _ORDINAL = re.compile(r"\b(?:(\d+)(?:st|nd|rd|th)|(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last))\b")
@@ -437,6 +475,7 @@ class StepFeatures:
     elem_texts: list[str]  # (E,) element strings for the sentence encoder
     label_texts: list[str]  # (E,) the element string of the text before each element (its vector is the label's)
     after_texts: list[str]  # (E,) the same for the text after each element
+    context_texts: list[str]  # (E,) the words around where the instruction names each element, or ""
     instruction: str
     glob: torch.Tensor  # (N_GLOBAL_FEATURES,)
     tok_num: torch.Tensor  # (T, N_TOKEN_FEATURES)
@@ -493,7 +532,8 @@ def page_view(snapshot: DomSnapshot) -> str:
 
 def texts_of(instruction: str, snapshot: DomSnapshot) -> list[str]:
     """Every string ``featurize`` embeds for this step (for batched prefetching)."""
-    return [instruction, *map(element_string, visible_elements(snapshot))]
+    elements = visible_elements(snapshot)
+    return [instruction, *map(element_string, elements), *filter(None, mention_contexts(elements, instruction))]
 
 
 def featurize(
@@ -528,6 +568,7 @@ def featurize(
         elem_texts=elem_texts,
         label_texts=label_texts,
         after_texts=after_texts,
+        context_texts=mention_contexts(elements, instruction),
         instruction=instruction,
         glob=torch.from_numpy(glob),
         tok_num=torch.from_numpy(tok_num),

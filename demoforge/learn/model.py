@@ -10,7 +10,8 @@ fixed list of buttons or words:
   pointed at, its start and end scored together and conditioned on the
   chosen element, so the agent can only ever type words it was given (a
   secret it once saw masked can never come out of it);
-- a *key* to press comes from the small set of keys seen in training.
+- a *key* to press comes from the small set of keys seen in training, and so
+  do the modifiers a click holds (none, or Control to add to a selection).
 
 Elements are first described on their own (``features.py``: words, match with
 the instruction, place, state, part in recent actions), then look at each
@@ -29,7 +30,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from demoforge.dataset.actions import OPS
+from demoforge.dataset.actions import CLICKS, OPS, held_keys
 from demoforge.learn.encoder import EMBED_DIM, TextEncoder
 from demoforge.learn.features import (
     IN_QUOTES,
@@ -82,6 +83,7 @@ class Batch:
     tok_num: torch.Tensor  # (B, T, Ft)
     tok_mask: torch.Tensor  # (B, T)
     mention_emb: torch.Tensor  # (B, E, 384) the contextual vector of where the instruction names each element
+    context_emb: torch.Tensor  # (B, E, 384) the words around where it names each element ("email from _ to")
     target: torch.Tensor | None = None  # (B,) index of the target element
     op: torch.Tensor | None = None  # (B,) index into OPS
     key: torch.Tensor | None = None  # (B,) index into config.keys or IGNORE
@@ -134,6 +136,7 @@ def collate(
         tok_num=_pad([s.tok_num for s in steps], t),
         tok_mask=tok_mask,
         mention_emb=weights @ tok_emb,
+        context_emb=_pad([vectors(s.context_texts) for s in steps], e),
     )
     if labels is not None:
         cols = torch.tensor(labels, dtype=torch.long).reshape(len(steps), 5)
@@ -185,7 +188,7 @@ class Policy(nn.Module):
         self.text_proj = nn.Linear(EMBED_DIM, p)  # shared by element, label and instruction texts
         self.tag = nn.Embedding(TAG_BUCKETS, 16)
         self.itype = nn.Embedding(TAG_BUCKETS, 8)
-        elem_in = N_ELEMENT_FEATURES + 16 + 8 + 7 * p
+        elem_in = N_ELEMENT_FEATURES + 16 + 8 + 8 * p
         self.elem_in = nn.Sequential(nn.Linear(elem_in, d), nn.GELU(), nn.Linear(d, d))
         self.glob_in = nn.Sequential(nn.Linear(N_GLOBAL_FEATURES + p, d), nn.GELU(), nn.Linear(d, d))
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
@@ -207,10 +210,11 @@ class Policy(nn.Module):
         lab = self.text_proj(b.label_emb)
         after = self.text_proj(b.after_emb)
         named = self.text_proj(b.mention_emb)
+        role = self.text_proj(b.context_emb)
         qe = q[:, None, :].expand_as(e)
         x = torch.cat(
             [b.elem_num, self.tag(b.elem_tag[..., 0]), self.itype(b.elem_tag[..., 1]),
-             e, lab, after, e * qe, lab * qe, after * qe, named],
+             e, lab, after, e * qe, lab * qe, after * qe, named, role],
             dim=-1,
         )
         x = self.elem_in(x)
@@ -308,7 +312,11 @@ class Ensemble(nn.Module):
             h_t = h[rows, target]
             keys.append(_log_probs(m.key_head(torch.cat([h_t, g], dim=-1))))
             spans.append(_log_probs(m.span_logits(b, target, h_t, g).flatten(1)))
-        key = _mean(keys).argmax(dim=1)
+        # A click holds modifiers or nothing; a press presses a key, never a modifier alone.
+        clicks = torch.tensor([OPS[int(o)] in CLICKS for o in op])
+        holds = torch.tensor([held_keys(k) for k in self.cfg.keys])
+        fits = torch.where(clicks[:, None], holds[None, :], ~holds[None, :])
+        key = _mean(keys).masked_fill(~fits, float("-inf")).argmax(dim=1)
         t = b.tok_mask.shape[1]
         span = _mean(spans).view(-1, t, t)
         out = []
@@ -349,7 +357,7 @@ class Ensemble(nn.Module):
                 {
                     "target": int(target[i]),
                     "op": OPS[int(op[i])],
-                    "key": self.cfg.keys[int(key[i])],
+                    "key": self.cfg.keys[int(key[i])] if fits[i, key[i]] else None,
                     "span": (s, e),
                     "confidence": float(F.softmax(logits[i], dim=0)[best[i]]),
                 }

@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from demoforge.dataset.actions import OPS, Action, Example
+from demoforge.dataset.actions import CLICKS, OPS, Action, Example
 from demoforge.learn.checkpoint import MODEL_FILE, load_policy, save_policy
 from demoforge.learn.encoder import TextEncoder, text_encoder
 from demoforge.learn.features import StepFeatures, featurize, span_label, texts_of
@@ -94,14 +94,17 @@ def usable_rows(dataset_dir: Path) -> Iterator[dict]:
 NOT_KEYS = frozenset({"Unidentified", "Dead", "Process"})
 
 
-def press_keys(dataset_dir: Path) -> list[str]:
-    """The keys pressed anywhere in the dataset: the policy's key choices."""
-    keys = {"Enter"}
+def key_choices(dataset_dir: Path) -> list[str]:
+    """The policy's key choices: the keys pressed anywhere in the dataset, the modifiers
+    held through clicks ("Control"), and "" for a click with none held."""
+    keys = {"Enter", ""}
     for f in dataset_files(dataset_dir):
         table = pq.read_table(f, columns=["op", "action"])
         for op, action in zip(table["op"].to_pylist(), table["action"].to_pylist()):
             if op == "press":
                 keys.add(Action.model_validate_json(action).key or "Enter")
+            elif op in CLICKS:
+                keys.add(Action.model_validate_json(action).key or "")
     return sorted(keys - NOT_KEYS)
 
 
@@ -151,7 +154,11 @@ def sample_of(ex: Example, keys: list[str], encoder: TextEncoder) -> Sample | No
     if target is None:
         return None
     a = ex.action
-    key = keys.index(a.key) if a.op == "press" and a.key in keys else IGNORE
+    key = IGNORE
+    if a.op == "press" and a.key in keys:
+        key = keys.index(a.key)
+    elif a.op in CLICKS and (a.key or "") in keys:
+        key = keys.index(a.key or "")
     span = None
     if a.op in ("type", "select") and a.text and not a.masked:
         span = span_label(ex.instruction, feats.offsets, a.text)
@@ -302,7 +309,7 @@ def train(
         raise FileExistsError(f"{out_dir} already holds a model; choose another --out")
     seed_everything(seed)
     started = time.time()
-    keys = press_keys(dataset_dir)
+    keys = key_choices(dataset_dir)
     encoder = text_encoder()
     # Featurizing is MiniLM over large batches of page texts: it uses every core.
     torch.set_num_threads(len(os.sched_getaffinity(0)))

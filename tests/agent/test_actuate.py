@@ -82,6 +82,24 @@ def test_press_and_select(page: Page, snap: DomSnapshot) -> None:
     assert page.input_value("#pet") == "dog"
 
 
+LIST_PAGE = """<!doctype html><body style="margin:0">
+<select id="pets" multiple size="3" style="position:absolute;left:0;top:0;width:100px;font-size:14px">
+<option id="cat">cat</option><option id="dog">dog</option><option id="eel">eel</option></select></body>"""
+
+
+def test_a_click_holding_control_adds_to_a_lists_selection(page: Page) -> None:
+    page.set_content(LIST_PAGE)
+    snap = snapshot.take(page)
+    for id_, key in (("cat", None), ("eel", "Control")):
+        option = find(snap, id_)
+        perform(page, Action(op="click", ref=option.ref, x=centre(option)[0], y=centre(option)[1], key=key), snap)
+    chosen = "Array.from(document.getElementById('pets').selectedOptions, o => o.value)"
+    assert page.evaluate(chosen) == ["cat", "eel"]
+    dog = find(snap, "dog")
+    perform(page, Action(op="click", ref=dog.ref, x=centre(dog)[0], y=centre(dog)[1]), snap)
+    assert page.evaluate(chosen) == ["dog"]  # the key went up: a plain click replaces the selection
+
+
 SUGGESTING_PAGE = """<!doctype html><body style="margin:0">
 <input id="q" style="position:absolute;left:40px;top:30px;width:150px"><ul id="menu" style="margin-top:60px"></ul>
 <script>

@@ -42,11 +42,11 @@ class Stream:
     def snapshot(self, sha: str, action_id: str | None = None) -> Any:
         return self.add("dom_snapshot", blob=sha, action_id=action_id)
 
-    def click(self, x: float, y: float, target: Target = BUTTON) -> None:
-        t = target.model_dump()
-        self.add("pointer_down", x=x, y=y, buttons=1, target=t)
-        self.add("pointer_up", x=x, y=y, target=t)
-        self.add("click", x=x, y=y, target=t)
+    def click(self, x: float, y: float, target: Target = BUTTON, ctrl: bool = False) -> None:
+        t, mods = target.model_dump(), Modifiers(ctrl=ctrl).model_dump()
+        self.add("pointer_down", x=x, y=y, buttons=1, target=t, modifiers=mods)
+        self.add("pointer_up", x=x, y=y, target=t, modifiers=mods)
+        self.add("click", x=x, y=y, target=t, modifiers=mods)
 
     def keys(
         self, *keys: str, target: Target = FIELD, shift: bool = False, ctrl: bool = False

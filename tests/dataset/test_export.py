@@ -16,6 +16,11 @@ def test_pyautogui_code_for_each_operation() -> None:
         (Action(op="click", x=10.4, y=20.6), "pyautogui.click(x=10, y=21)"),
         (Action(op="dblclick", x=5, y=6), "pyautogui.doubleClick(x=5, y=6)"),
         (
+            Action(op="click", x=5, y=6, key="Control+Shift"),
+            "pyautogui.keyDown('ctrl')\npyautogui.keyDown('shift')\npyautogui.click(x=5, y=6)"
+            "\npyautogui.keyUp('shift')\npyautogui.keyUp('ctrl')",
+        ),
+        (
             Action(op="drag", x=1, y=2, end_x=30, end_y=40),
             "pyautogui.moveTo(x=1, y=2)\npyautogui.dragTo(x=30, y=40, button='left')",
         ),

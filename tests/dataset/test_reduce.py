@@ -127,6 +127,18 @@ def test_two_separate_clicks_stay_two_clicks() -> None:
     assert ops(s) == [("click", (20, 30)), ("click", (20, 30))]
 
 
+def test_a_click_with_control_held_carries_it_and_the_held_key_is_no_press() -> None:
+    """Control held over a list, clicks on two options: the second adds to the selection."""
+    s = Stream()
+    s.click(20, 30, target=SELECT)
+    s.add("key_down", key="Control", modifiers={"ctrl": True}, target=SELECT.model_dump())
+    s.click(20, 50, target=SELECT, ctrl=True)
+    s.add("key_up", key="Control", target=SELECT.model_dump())
+    actions = [step.action for step in reduce_events(s.events)]
+    assert [(a.op, a.key) for a in actions] == [("click", None), ("click", "Control")]
+    assert actions[1].describe() == "click @4 (20,50) holding Control"
+
+
 def test_change_on_a_select_is_a_select_action_replacing_the_click_that_opened_it() -> None:
     s = Stream()
     s.click(5, 5, target=SELECT)

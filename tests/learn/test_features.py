@@ -21,6 +21,7 @@ from demoforge.learn.features import (
     gap,
     labels,
     mentions,
+    mention_contexts,
     nearness_features,
     norm,
     page_view,
@@ -104,7 +105,9 @@ def test_a_label_is_read_through_its_own_elements_words() -> None:
         ]
     )
     instruction = "Enter the username lana and press Login"
-    assert texts_of(instruction, snap) == [instruction, "label Username", "input text", "button Login"]
+    assert texts_of(instruction, snap) == [
+        instruction, "label Username", "input text", "button Login", "enter the _ lana and", "enter the _ lana and",
+        "and press _"]
     feats = featurize(instruction, snap, [], text_encoder())
     assert feats.label_texts == ["", "label Username", "label Username"]
     assert feats.after_texts == ["button Login", "button Login", ""]
@@ -178,6 +181,20 @@ def test_a_named_element_reads_where_the_instruction_names_it() -> None:
     as_sender, as_recipient = batch.mention_emb[0, 2], other.mention_emb[0, 2]
     assert torch.cosine_similarity(as_sender, as_recipient, dim=0) < 0.99
     assert mentions(inbox, "Open the first email.", encoder.tokens("Open the first email.")[1]).tolist() == [[-1, -1]] * 3
+
+
+def test_a_named_element_reads_the_words_around_its_name() -> None:
+    """The same words say a name's part whichever name it is: "from _" is the sender."""
+    inbox = [
+        element(1, "div", text="Josselyn", classes="email-sender"),
+        element(2, "div", text="Vitae, sapien.", classes="email-subject"),
+        element(3, "div", text="Pauli", classes="email-sender"),
+    ]
+    contexts = mention_contexts(inbox, "Forward the last email from Josselyn to Pauli.")
+    assert contexts == ["email from _ to pauli", "email from _ to pauli", "josselyn to _"]  # the subject: its sender's
+    assert mention_contexts(inbox, "Forward the last email from Pauli to Josselyn.")[2] == "email from _ to josselyn"
+    step = featurize("Forward the last email from Josselyn to Pauli.", DomSnapshot(elements=inbox), [], text_encoder())
+    assert step.context_texts == contexts
 
 
 def test_the_element_at_the_counted_place_of_its_kind_is_marked() -> None:

@@ -180,6 +180,33 @@ def test_a_span_is_scored_whole() -> None:
     policy.span_logits = lambda b, target, h_target, g: network(b, target, h_target, g) + preferred
     assert typed_alone(policy, instruction, step) == "action movies directed by Haney"
     with torch.no_grad():
-        policy.span_len.weight[0] = 30.0  # one piece ("action") and ...
-        policy.span_len.weight[1] = 30.0  # ... two ("Han", "ey")
-    assert typed_alone(policy, instruction, step) in ("action", "Haney")
+        policy.span_len.weight[0] = 30.0  # values are one piece long, as "action" is
+    assert typed_alone(policy, instruction, step) == "action"
+
+
+@pytest.mark.parametrize(
+    ("op", "favour", "key"),
+    [
+        ("click", {"Enter": 3.0, "Control": 2.0, "": 1.0, "Tab": 0.0}, "Control"),
+        ("press", {"": 3.0, "Control": 2.0, "Tab": 1.0, "Enter": 0.0}, "Tab"),
+    ],
+)
+def test_a_click_holds_only_modifiers_and_a_press_presses_a_key(
+    monkeypatch, op: str, favour: dict[str, float], key: str
+) -> None:
+    """Whatever the key head favours, a click holds modifiers or nothing, and a press
+    presses a key, never a modifier alone or nothing."""
+    step, _ = field_step("Pick both.", Element(ref=1, tag="input", box=Box(x=0, y=0, width=90, height=20)))
+    policy = Policy(PolicyConfig(keys=["", "Control", "Enter", "Tab"]))
+
+    def action_logits(h, g, mask):
+        logits = torch.full((1, 1, len(OPS)), -20.0)
+        logits[0, 0, OPS.index(op)] = 5.0
+        return logits
+
+    monkeypatch.setattr(policy, "action_logits", action_logits)
+    with torch.no_grad():
+        policy.key_head.weight.zero_()
+        policy.key_head.bias.copy_(torch.tensor([favour[k] for k in policy.cfg.keys]))
+    decision = Ensemble([policy]).decide(collate([step], text_encoder()))[0]
+    assert (decision["op"], decision["key"]) == (op, key)
