@@ -31,8 +31,8 @@ CLICKS = ("click", "dblclick")
 MODIFIERS = ("Control", "Alt", "Meta", "Shift")
 
 
-def held_keys(key: str | None) -> bool:
-    """Whether ``key`` is what a click may carry: nothing, or modifiers only ("Control+Shift")."""
+def only_modifiers(key: str | None) -> bool:
+    """Whether ``key`` is what a click may hold: nothing, or modifiers only ("Control+Shift")."""
     return not key or all(part in MODIFIERS for part in key.split("+"))
 
 Split = Literal["train", "validation", "test"]

@@ -78,9 +78,8 @@ def element_style(example: Example) -> dict[str, Any]:
     action = example.action
     element = example.observation.by_ref().get(action.ref) if action.ref is not None else None
     # A click's value is the modifiers it holds ("Control"), None for a plain one.
-    value = {"type": action.text, "select": action.text, "press": action.key, **dict.fromkeys(CLICKS, action.key)}.get(
-        action.op
-    )
+    keyed = {"type": action.text, "select": action.text, "press": action.key, **dict.fromkeys(CLICKS, action.key)}
+    value = keyed.get(action.op)
     if action.op == "scroll":
         value = f"{action.dx:g},{action.dy:g}"
     return {
@@ -115,12 +114,11 @@ def pyautogui_code(action: Action, origin: tuple[float, float] = (0, 0), scale: 
 
     if action.op in CLICKS:
         call = "click" if action.op == "click" else "doubleClick"
-        held = [PYAUTOGUI_KEYS.get(k, k.lower()) for k in _split_combination(action.key or "")] if action.key else []
-        return "\n".join(
-            [*(f"pyautogui.keyDown({k!r})" for k in held),
-             f"pyautogui.{call}({at(action.x, action.y)})",  # type: ignore[arg-type]
-             *(f"pyautogui.keyUp({k!r})" for k in reversed(held))]
-        )
+        held = [PYAUTOGUI_KEYS.get(k, k.lower()) for k in _split_combination(action.key)] if action.key else []
+        lines = [f"pyautogui.keyDown({k!r})" for k in held]
+        lines.append(f"pyautogui.{call}({at(action.x, action.y)})")  # type: ignore[arg-type]
+        lines += [f"pyautogui.keyUp({k!r})" for k in reversed(held)]
+        return "\n".join(lines)
     if action.op == "drag":
         return (
             f"pyautogui.moveTo({at(action.x, action.y)})\n"  # type: ignore[arg-type]

@@ -5,8 +5,9 @@ A recording says what the hands did; training wants what the person meant.
 
 - pointer moves are dropped into the action they lead to;
 - pointer down and up at (nearly) one point is a ``click`` (its ``key`` names
-  the modifiers held through it: Control-click); at two points a ``drag``; a ``dblclick`` event turns the clicks before it into one
-  ``dblclick``; the browser's ``click`` event after down/up is part of it;
+  the modifiers held through it: Control-click); at two points a ``drag``; a
+  ``dblclick`` event turns the clicks before it into one ``dblclick``; the
+  browser's ``click`` event after down/up is part of it;
 - keys typed into one editable field become one ``type`` action whose text
   is the field's text afterwards: printable keys insert, Backspace/Delete
   remove, Shift is already in the key, arrows/Home/End move the caret,

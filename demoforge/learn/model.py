@@ -30,7 +30,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from demoforge.dataset.actions import CLICKS, OPS, held_keys
+from demoforge.dataset.actions import CLICKS, OPS, only_modifiers
 from demoforge.learn.encoder import EMBED_DIM, TextEncoder
 from demoforge.learn.features import (
     IN_QUOTES,
@@ -314,7 +314,7 @@ class Ensemble(nn.Module):
             spans.append(_log_probs(m.span_logits(b, target, h_t, g).flatten(1)))
         # A click holds modifiers or nothing; a press presses a key, never a modifier alone.
         clicks = torch.tensor([OPS[int(o)] in CLICKS for o in op])
-        holds = torch.tensor([held_keys(k) for k in self.cfg.keys])
+        holds = torch.tensor([only_modifiers(k) for k in self.cfg.keys])
         fits = torch.where(clicks[:, None], holds[None, :], ~holds[None, :])
         key = _mean(keys).masked_fill(~fits, float("-inf")).argmax(dim=1)
         t = b.tok_mask.shape[1]
