@@ -18,7 +18,7 @@ from playwright.sync_api import Page
 
 from demoforge.agent.actuate import centre, perform, point
 from demoforge.capture import snapshot as snapshots
-from demoforge.dataset.actions import OPS, Action
+from demoforge.dataset.actions import CLICKS, OPS, Action
 from demoforge.dataset.miniwob_dom import target_of
 from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.checkpoint import load_policy
@@ -122,8 +122,6 @@ def observe_still(
 #: looks again. Menus open a submenu under a resting pointer after a delay, jQuery UI's
 #: after 300 ms; a person's hand dwells about that long before clicking anyway.
 DWELL_MS = 400
-#: Actions that point at their target before anything else.
-POINTING_OPS = ("click", "dblclick")
 
 
 def opens_under_pointer(
@@ -246,7 +244,7 @@ def run_agent(
             run.stopped = "nothing to act on"
             return run
         action, snap = into_view(page, action, snap, observe)
-        if action.op in POINTING_OPS and opens_under_pointer(page, action, snap, observe):
+        if action.op in CLICKS and opens_under_pointer(page, action, snap, observe):
             continue  # the pointer rests on the target; the next look sees what it opened
         if action.ref in places:
             done_here.add((places.index(action.ref), action.op))

@@ -19,7 +19,7 @@ from demoforge.capture import snapshot as snapshots
 from demoforge.capture.browser import launch_browser
 from demoforge.cli import app
 from demoforge.dataset.actions import Action
-from demoforge.events import DomSnapshot
+from demoforge.events import DomSnapshot, Element
 from demoforge.learn.train import train
 from tests.learn.tiny_dataset import make_examples, write_dataset
 
@@ -95,6 +95,15 @@ def test_an_action_that_changed_nothing_is_not_chosen_again(model: Path) -> None
     assert run.stopped == "done"
 
 
+def by_id(snap: DomSnapshot, id_: str) -> Element:
+    return next(e for e in snap.elements if e.id == id_)
+
+
+def click_on(e: Element) -> Action:
+    """A click 5 px inside ``e``'s top left corner."""
+    return Action(op="click", ref=e.ref, x=e.box.x + 5, y=e.box.y + 5)
+
+
 class Preferring:
     """Stands in for a policy: clicks the first of ``ids`` that the page shows and the
     agent has not ruled out, and notes which it chose."""
@@ -110,7 +119,7 @@ class Preferring:
             e = shown.get(id_)
             if e is not None and (e.ref, "click") not in ruled_out:
                 self.clicked.append(id_)
-                return Action(op="click", ref=e.ref, x=e.box.x + 5, y=e.box.y + 5)
+                return click_on(e)
         return None
 
 
@@ -187,9 +196,7 @@ def test_pointing_at_what_does_not_answer_it_opens_nothing() -> None:
         page = browser.new_page()
         page.set_content(TOGGLE)
         snap = snapshots.take(page)
-        button = next(e for e in snap.elements if e.id == "s")
-        pointing = Action(op="click", ref=button.ref, x=button.box.x + 5, y=button.box.y + 5)
-        assert not opens_under_pointer(page, pointing, snap, snapshots.take)
+        assert not opens_under_pointer(page, click_on(by_id(snap, "s")), snap, snapshots.take)
 
 
 LIST_BOX = """<!doctype html><body style="margin:0">
@@ -210,9 +217,8 @@ def test_the_agent_brings_an_option_below_the_fold_into_sight_before_clicking_it
         page = browser.new_page()
         page.set_content(LIST_BOX)
         snap = snapshots.take(page)
-        seven = next(e for e in snap.elements if e.id == "o7")
-        submit = next(e for e in snap.elements if e.id == "s")
-        assert submit.box.contains(seven.box.x + 5, seven.box.y + 5)  # hidden behind the fold
+        seven = click_on(by_id(snap, "o7"))
+        assert by_id(snap, "s").box.contains(seven.x, seven.y)  # hidden behind the fold
         run = run_agent(page, Preferring("o7"), "Select Seven.", max_steps=1)  # type: ignore[arg-type]
         assert page.evaluate("document.getElementById('list').value") == "Seven"
         assert page.evaluate("window.submitted === undefined")
@@ -232,10 +238,9 @@ def test_a_submenu_beside_its_parent_is_in_sight() -> None:
         page = browser.new_page()
         page.set_content(SUBMENU)
         snap = snapshots.take(page)
-        child = next(e for e in snap.elements if e.id == "child")
-        parent = next(e for e in snap.elements if e.id == "parent")
-        click = Action(op="click", ref=child.ref, x=child.box.x + 5, y=child.box.y + 5)
-        assert hiding(snap, child, click.x, click.y) == parent.box  # laid out beyond its parent's box
+        child = by_id(snap, "child")
+        click = click_on(child)
+        assert hiding(snap, child, click.x, click.y) == by_id(snap, "parent").box  # laid out beyond its parent's box
         assert into_view(page, click, snap, snapshots.take) == (click, snap)
         assert page.evaluate("window.moved === undefined")
 
@@ -245,8 +250,7 @@ def test_a_target_in_sight_is_clicked_where_it_is() -> None:
         page = browser.new_page()
         page.set_content(LIST_BOX)
         snap = snapshots.take(page)
-        two = next(e for e in snap.elements if e.id == "o2")
-        click = Action(op="click", ref=two.ref, x=two.box.x + 5, y=two.box.y + 5)
+        click = click_on(by_id(snap, "o2"))
         assert into_view(page, click, snap, snapshots.take) == (click, snap)
 
 
@@ -268,7 +272,7 @@ def test_the_agent_waits_until_the_page_stops_moving() -> None:
         page.set_content(MOVING)
         snap, _ = observe_still(page, snapshots.take)
         assert page.evaluate("step") == 8  # the animation had finished
-        assert next(e for e in snap.elements if e.id == "b").box.x == 80  # seen where it came to rest
+        assert by_id(snap, "b").box.x == 80  # seen where it came to rest
         page.set_content(MOVING.replace("if (step === 8) clearInterval(timer);", ""))
         observe_still(page, snapshots.take, limit_ms=300)  # a page that never stops: bounded
         assert page.evaluate("step") > 0
