@@ -39,36 +39,58 @@ def point(action: Action, snap: DomSnapshot) -> tuple[float, float]:
     return centre(element)
 
 
+def drop_down(element: Element, snap: DomSnapshot) -> Element | None:
+    """The drop-down ``<select>`` whose list ``element`` is a row of, if it is one.
+
+    The browser draws that list outside the page, so no pointer event from
+    ``page.mouse`` reaches its rows (the snapshot places them where they are
+    drawn: see ``dropDownRow`` in ``recorder.js``).
+    """
+    select = snap.by_ref().get(element.parent) if element.tag.lower() == "option" and element.parent else None
+    return select if select is not None and select.tag.lower() == "select" and select.role == "combobox" else None
+
+
+def choose(page: Page, select: Element | None, snap: DomSnapshot, text: str) -> None:
+    """Pick the option of ``select`` (else of the focused one) whose text is ``text`` from
+    the keyboard, as a person can: a focused ``<select>`` picks the option whose text is
+    typed (type-ahead)."""
+    if select is not None and not (select.focused or snap.focused == select.ref):
+        page.mouse.click(*centre(select))
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+
+
 def perform(page: Page, action: Action, snap: DomSnapshot) -> None:
     """Do ``action`` on ``page``; ``snap`` is the observation the action was chosen on."""
     mouse, keyboard = page.mouse, page.keyboard
-    if action.op in CLICKS:
+    target = snap.by_ref().get(action.ref) if action.ref is not None else None
+    select = drop_down(target, snap) if target is not None and action.op == "click" else None
+    if select is not None:
+        # A click on a row of a drop-down's list: the pointer cannot reach it, the keys can.
+        choose(page, select, snap, target.text or "")
+    elif action.op in CLICKS:
         held = action.key.split("+") if action.key else []
         for key in held:  # a Control-click: the key goes down before the button, up after it
             keyboard.down(key)
         (mouse.click if action.op == "click" else mouse.dblclick)(*point(action, snap))
         for key in reversed(held):
             keyboard.up(key)
-    elif action.op in ("type", "select"):
-        target = snap.by_ref().get(action.ref) if action.ref is not None else None
+    elif action.op == "select":
+        choose(page, target, snap, action.text or "")
+    elif action.op == "type":
         segmented = target is not None and target.input_type in SEGMENTED_INPUT_TYPES
         if segmented:
             # Keys fill a date or time field from the segment they start in: begin at the first.
             mouse.click(target.box.x + min(FIRST_SEGMENT_PX, target.box.width / 4), centre(target)[1])
         elif target is not None and not (target.focused or snap.focused == target.ref):
             mouse.click(*point(action, snap))
-        if action.op == "type":
-            # ``text`` is the field's whole text: replace what is there.
-            if not segmented:
-                keyboard.press("ControlOrMeta+a")
-            if action.text:
-                keyboard.type(keys_for(target.input_type if target else None, action.text))
-            else:
-                keyboard.press("Backspace")
+        # ``text`` is the field's whole text: replace what is there.
+        if not segmented:
+            keyboard.press("ControlOrMeta+a")
+        if action.text:
+            keyboard.type(keys_for(target.input_type if target else None, action.text))
         else:
-            # A focused <select> picks the option whose text is typed (type-ahead).
-            keyboard.type(action.text or "")
-            keyboard.press("Enter")
+            keyboard.press("Backspace")
     elif action.op == "press":
         try:
             keyboard.press(action.key or "Enter")

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 from playwright.sync_api import Page
 
-from demoforge.agent.actuate import centre, perform, point
+from demoforge.agent.actuate import centre, drop_down, perform, point
 from demoforge.capture import snapshot as snapshots
 from demoforge.dataset.actions import CLICKS, OPS, Action
 from demoforge.dataset.miniwob_dom import target_of
@@ -183,11 +183,12 @@ def into_view(
     agent: the wheel turns over the box that hides the target, by the distance from
     the box's middle to the target, and the agent looks again. It stops when the
     page draws the target at its point, when it no longer moves (nothing there
-    scrolls), or when it is gone. An action whose target is in sight is returned
-    as it is.
+    scrolls), or when it is gone. An action whose target is in sight, or is a row
+    of a drop-down's list (drawn outside the page, chosen by keys), is returned as
+    it is.
     """
     element = snap.by_ref().get(action.ref) if action.ref is not None else None
-    if element is None or action.op not in AT_TARGET_OPS:
+    if element is None or action.op not in AT_TARGET_OPS or drop_down(element, snap) is not None:
         return action, snap
     x, y = point(action, snap)
     for _ in range(MAX_WHEELS):

@@ -217,7 +217,9 @@
   }
 
   function isInteractive(el, tag) {
-    if (INTERACTIVE_TAGS[tag]) return !(tag === "a" && !el.hasAttribute("href")) || el.hasAttribute("onclick");
+    // An <a> without href is no link; a role, a tabindex or a handler still make it a control
+    // (a spinner's arrow buttons).
+    if (INTERACTIVE_TAGS[tag] && !(tag === "a" && !el.hasAttribute("href"))) return true;
     if (el.namespaceURI === "http://www.w3.org/2000/svg") return !!SVG_SHAPES[tag];
     var role = el.getAttribute("role");
     if (role && INTERACTIVE_ROLES[role]) return true;
@@ -241,6 +243,18 @@
     if (b.x >= vp.width || b.y >= vp.height || b.x + b.width <= 0 || b.y + b.height <= 0) return false;
     if (el.checkVisibility) return el.checkVisibility({ visibilityProperty: true, checkVisibilityCSS: true });
     return true;
+  }
+
+  // A drop-down <select>'s options have no box of their own: the browser draws its list
+  // outside the page. While the select has focus (a click opened it), each option is given
+  // the row it takes in that list, below the select, as a person sees it; the MiniWoB++
+  // recordings' DOM dumps placed options there too.
+  function dropDownRow(el, activeEl, off) {
+    var select = el.closest && el.closest("select");
+    if (!select || select !== activeEl || roleOf(select, "select") !== "combobox") return null;
+    var rect = select.getBoundingClientRect();
+    var row = Math.round(parseFloat(getComputedStyle(select).fontSize) * 1.25 * 100) / 100;
+    return box({ left: rect.left, top: rect.bottom + el.index * row, width: rect.width, height: row }, off);
   }
 
   function box(rect, off) {
@@ -354,8 +368,10 @@
       if (SKIP_TAGS[tag]) return;
       var isFrame = tag === "iframe" || tag === "frame";
       var b = null;
+      var row = null;
       if (tag !== "html" && tag !== "body") {
-        b = box(el.getBoundingClientRect(), off);
+        row = tag === "option" ? dropDownRow(el, activeEl, off) : null;
+        b = row || box(el.getBoundingClientRect(), off);
         if (farAway(b, viewport)) return FAR;
       }
       var ref = parentRef;
@@ -365,7 +381,7 @@
       // board cell is something a person sees and may click.
       var leaf = b && b.width > 0 && b.height > 0 && !el.firstElementChild && !el.shadowRoot && !isFrame;
       if (b && (text || leaf || isInteractive(el, tag))) {
-        if (isVisible(el, b, viewport)) {
+        if (isVisible(row ? activeEl : el, b, viewport)) {  // a row is seen when its select is
           var masked = isMasked(el);
           ref = refOf(el);
           var focused = el === activeEl;

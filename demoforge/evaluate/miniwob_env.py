@@ -29,7 +29,7 @@ import miniwob
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
 
 from demoforge.capture import snapshot
-from demoforge.events import Box, DomSnapshot
+from demoforge.events import Box, DomSnapshot, Element
 
 #: The page files of the installed ``miniwob`` package.
 HTML_DIR = Path(miniwob.__file__).parent / "html"
@@ -111,6 +111,14 @@ class Outcome:
         return self.raw_reward > 0
 
 
+def in_harness(e: Element) -> bool:
+    """``e`` is a harness element, or inside one. A harness element with no words of its
+    own is not in the snapshot (count-shape's query holds its text in a child ``div``),
+    but the selector of what lies inside it starts at its id."""
+    first = (e.selector or "").split(" > ", 1)[0]
+    return e.id in HARNESS_IDS or (first.startswith("#") and first[1:] in HARNESS_IDS)
+
+
 def task_area_only(snap: DomSnapshot, area: Box = TASK_AREA) -> DomSnapshot:
     """The snapshot without harness elements and without what lies outside the task area.
 
@@ -120,7 +128,7 @@ def task_area_only(snap: DomSnapshot, area: Box = TASK_AREA) -> DomSnapshot:
     task in an iframe (the flight pages) was recorded from inside that frame:
     the frame element goes and its document's elements become top-level ones.
     """
-    harness = {e.ref for e in snap.elements if e.id in HARNESS_IDS}
+    harness = {e.ref for e in snap.elements if in_harness(e)}
     frames = {e.ref for e in snap.elements if e.tag == "iframe" and e.id == "wrap"}
     dropped: set[int] = set()
     kept = []

@@ -100,6 +100,30 @@ def test_a_click_holding_control_adds_to_a_lists_selection(page: Page) -> None:
     assert page.evaluate(chosen) == ["dog"]  # the key went up: a plain click replaces the selection
 
 
+DROP_DOWN_PAGE = """<!doctype html><body style="margin:0">
+<select id="land" style="position:absolute;left:0;top:0;width:120px">
+<option>Chad</option><option>Chile</option><option>Colombia</option></select>
+<button id="submit" style="position:absolute;left:0;top:30px;width:120px;height:30px">Submit</button>
+<script>window.log = []; submit.addEventListener('click', e => log.push(land.value));</script></body>"""
+
+
+def test_a_click_on_a_row_of_an_open_drop_down_picks_that_option(page: Page) -> None:
+    """The list is drawn outside the page, so the pointer cannot reach its rows: the option
+    is picked from the keys, and the rows, which the snapshot lays over the button below,
+    do not take the next click."""
+    page.set_content(DROP_DOWN_PAGE)
+    land = find(snapshot.take(page), "land")
+    perform(page, Action(op="click", ref=land.ref, x=centre(land)[0], y=centre(land)[1]), snapshot.take(page))
+    opened = snapshot.take(page)
+    colombia = next(e for e in opened.elements if e.text == "Colombia")
+    submit = find(opened, "submit")
+    assert submit.box.y < colombia.box.y < submit.box.y + submit.box.height
+    perform(page, Action(op="click", ref=colombia.ref, x=centre(colombia)[0], y=centre(colombia)[1]), opened)
+    assert page.input_value("#land") == "Colombia"
+    perform(page, Action(op="click", ref=submit.ref, x=centre(submit)[0], y=centre(submit)[1]), snapshot.take(page))
+    assert page.evaluate("log") == ["Colombia"]
+
+
 SUGGESTING_PAGE = """<!doctype html><body style="margin:0">
 <input id="q" style="position:absolute;left:40px;top:30px;width:150px"><ul id="menu" style="margin-top:60px"></ul>
 <script>

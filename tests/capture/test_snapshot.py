@@ -55,6 +55,38 @@ def test_elements_text_values_and_masking(page: Page):
     assert "s3cret-value" not in raw and "4111111111111111" not in raw and "private note" not in raw
 
 
+def test_an_open_drop_downs_options_are_rows_below_it(page: Page):
+    """The browser draws a drop-down's list outside the page, where its options have no
+    box: while the select has focus (a click opened it) the snapshot gives each option
+    the row it is drawn in; a closed list shows none, as a person sees none."""
+    page.set_content(
+        '<select id="sel" style="position:absolute;left:10px;top:20px;width:120px;font-size:16px">'
+        "<option>Anna</option><option>Bob</option><option>Colombia</option></select>"
+    )
+    assert not [e for e in take(page).elements if e.tag == "option"]
+    page.mouse.click(30, 28)
+    snap = take(page)
+    select = next(e for e in snap.elements if e.id == "sel")
+    rows = [e for e in snap.elements if e.tag == "option"]
+    assert [e.text for e in rows] == ["Anna", "Bob", "Colombia"]
+    assert all(e.parent == select.ref and e.box.x == select.box.x and e.box.width == select.box.width for e in rows)
+    assert rows[0].box.y == select.box.y + select.box.height
+    assert [e.box.y - rows[0].box.y for e in rows] == [0, 20, 40]  # 16 px type: 20 px rows
+
+
+def test_an_anchor_without_href_is_kept_when_a_role_or_tabindex_makes_it_a_control(page: Page):
+    """jQuery UI's spinner arrows are ``<a role=button tabindex=-1>`` around an icon: no link,
+    but a control, as the recordings' dumps show them. A bare ``<a>`` around a child is not."""
+    page.set_content(
+        '<a id="up" role="button" tabindex="-1" style="display:inline-block;width:16px;height:10px">'
+        '<span style="display:inline-block;width:16px;height:16px"></span></a>'
+        '<a id="bare" style="display:inline-block;width:16px;height:10px">'
+        '<span style="display:inline-block;width:16px;height:16px"></span></a>'
+    )
+    ids = {e.id for e in take(page).elements}
+    assert "up" in ids and "bare" not in ids
+
+
 def test_refs_are_stable_and_boxes_match_the_page(page: Page):
     page.set_content(PAGE)
     first = take(page)

@@ -72,6 +72,18 @@ def test_same_seed_same_instance_and_harness_hidden(env: MiniWoBEnv) -> None:
     assert first.instruction.startswith("Click on the")
 
 
+def test_the_instruction_is_not_on_the_page_even_when_the_query_has_no_words_of_its_own(browser: Browser) -> None:
+    """count-shape writes its question into a ``div`` inside ``#query``: ``#query`` has no
+    text of its own and is not in the snapshot, but what lies inside it is harness too."""
+    env = MiniWoBEnv(browser, "count-shape")
+    try:
+        obs = env.reset("query")
+        assert obs.instruction.startswith("How many")
+        assert obs.instruction not in [e.text for e in obs.snapshot.elements]
+    finally:
+        env.close()
+
+
 def test_an_episode_starts_with_nothing_focused(browser: Browser) -> None:
     """click-test-2 keeps its buttons between episodes: the last click's focus must not carry over."""
     env = MiniWoBEnv(browser, "click-test-2")
