@@ -496,13 +496,22 @@ def visible_elements(snapshot: DomSnapshot) -> list[Element]:
     apart from the text inside it: here it is cut, and both sources give the
     policy the same view. (A checkbox's checked state is kept: it is an
     ``input``.)
+
+    Only elements whose middle lies in the viewport are in sight. A live
+    snapshot keeps nothing far outside it, and the evaluation cuts its pages to
+    the task area; the 2017 DOM dumps hold every post of a scrolled feed, most
+    of them below the fold. Cut here, the policy learns from what the person
+    saw (the Submit button below the feed shows once they scroll to it), which
+    is what it will be given.
     """
     parents = {e.parent for e in snapshot.elements}
+    view = snapshot.viewport
     return [
         e
         for e in snapshot.elements
         if e.box.width > 0
         and e.box.height > 0
+        and (view is None or view.contains(e.box.x + e.box.width / 2, e.box.y + e.box.height / 2))
         and (
             e.text
             or e.value is not None

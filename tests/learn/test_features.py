@@ -58,6 +58,16 @@ def test_elements_without_area_are_not_shown() -> None:
     ]
 
 
+def test_only_elements_whose_middle_is_in_the_viewport_are_in_sight() -> None:
+    """A 2017 dump of a scrolled feed holds the posts below the fold (and jQuery UI's 1 px
+    live region at x = -1): the policy is shown what the person saw, as the agent is."""
+    posts = [element(ref, "span", text=f"post {ref}") for ref in range(1, 16)]  # y = 20 ... 300
+    live_region = Element(ref=20, tag="div", text="Hobbs, NM", box=Box(x=-1, y=100, width=1, height=40))
+    snap = DomSnapshot(viewport=Box(x=0, y=0, width=160, height=210), elements=[*posts, live_region])
+    assert [e.ref for e in visible_elements(snap)] == list(range(1, 11))  # 10 * 20 + 7.5 is still in
+    assert len(visible_elements(snap.model_copy(update={"viewport": None}))) == 16  # no viewport told: no cut
+
+
 def test_classes_that_follow_the_pointer_are_not_read() -> None:
     """A recorded click's snapshot has the pointer on the target already; its hover
     class must not tell the policy which day of a date picker to click."""
