@@ -52,6 +52,10 @@ class Box(Model):
     def contains(self, x: float, y: float) -> bool:
         return self.x <= x <= self.x + self.width and self.y <= y <= self.y + self.height
 
+    def middle(self) -> tuple[float, float]:
+        """Where a click at the box lands, and what says whether it is in sight."""
+        return self.x + self.width / 2, self.y + self.height / 2
+
 
 class Target(Model):
     """What an event happened on, described so that it can be found again."""

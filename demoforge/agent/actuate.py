@@ -26,7 +26,11 @@ FIRST_SEGMENT_PX = 8
 
 
 def centre(e: Element) -> tuple[float, float]:
-    return e.box.x + e.box.width / 2, e.box.y + e.box.height / 2
+    return e.box.middle()
+
+
+def has_focus(element: Element, snap: DomSnapshot) -> bool:
+    return element.focused or snap.focused == element.ref
 
 
 def point(action: Action, snap: DomSnapshot) -> tuple[float, float]:
@@ -54,7 +58,7 @@ def choose(page: Page, select: Element | None, snap: DomSnapshot, text: str) -> 
     """Pick the option of ``select`` (else of the focused one) whose text is ``text`` from
     the keyboard, as a person can: a focused ``<select>`` picks the option whose text is
     typed (type-ahead)."""
-    if select is not None and not (select.focused or snap.focused == select.ref):
+    if select is not None and not has_focus(select, snap):
         page.mouse.click(*centre(select))
     page.keyboard.type(text)
     page.keyboard.press("Enter")
@@ -82,7 +86,7 @@ def perform(page: Page, action: Action, snap: DomSnapshot) -> None:
         if segmented:
             # Keys fill a date or time field from the segment they start in: begin at the first.
             mouse.click(target.box.x + min(FIRST_SEGMENT_PX, target.box.width / 4), centre(target)[1])
-        elif target is not None and not (target.focused or snap.focused == target.ref):
+        elif target is not None and not has_focus(target, snap):
             mouse.click(*point(action, snap))
         # ``text`` is the field's whole text: replace what is there.
         if not segmented:

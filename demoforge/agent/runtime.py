@@ -195,7 +195,7 @@ def into_view(
         box = hiding(snap, element, x, y)
         if box is None or snapshots.draws(page, element, x, y):
             break
-        middle = (box.x + box.width / 2, box.y + box.height / 2)
+        middle = box.middle()
         page.mouse.move(*middle)
         page.mouse.wheel(x - middle[0], y - middle[1])
         snap, _ = observe_still(page, observe)

@@ -110,7 +110,7 @@ def pyautogui_code(action: Action, origin: tuple[float, float] = (0, 0), scale: 
 
     def center() -> tuple[float, float] | None:
         box = action.target.box if action.target else None
-        return (box.x + box.width / 2, box.y + box.height / 2) if box else None
+        return box.middle() if box else None
 
     if action.op in CLICKS:
         call = "click" if action.op == "click" else "doubleClick"

@@ -133,8 +133,7 @@ def task_area_only(snap: DomSnapshot, area: Box = TASK_AREA) -> DomSnapshot:
     dropped: set[int] = set()
     kept = []
     for e in snap.elements:  # parents come before their children in a snapshot
-        cx, cy = e.box.x + e.box.width / 2, e.box.y + e.box.height / 2
-        if e.ref in harness or e.parent in dropped or not area.contains(cx, cy):
+        if e.ref in harness or e.parent in dropped or not area.contains(*e.box.middle()):
             dropped.add(e.ref)
             continue
         if e.ref in frames:

@@ -348,8 +348,7 @@ def _point(action: Action) -> tuple[float, float] | None:
     if action.x is not None and action.y is not None:
         return action.x, action.y
     if action.target is not None and action.target.box is not None:
-        b = action.target.box
-        return b.x + b.width / 2, b.y + b.height / 2
+        return action.target.box.middle()
     return None
 
 
@@ -511,7 +510,7 @@ def visible_elements(snapshot: DomSnapshot) -> list[Element]:
         for e in snapshot.elements
         if e.box.width > 0
         and e.box.height > 0
-        and (view is None or view.contains(e.box.x + e.box.width / 2, e.box.y + e.box.height / 2))
+        and (view is None or view.contains(*e.box.middle()))
         and (
             e.text
             or e.value is not None
