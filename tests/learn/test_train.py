@@ -61,6 +61,20 @@ def test_same_seed_same_weights_and_resume_matches_uninterrupted(
     assert any(not torch.equal(a[k], c[k]) for k in a)
 
 
+def test_resuming_a_finished_run_returns_its_facts_and_trains_only_what_is_left(
+    tiny_dataset: Path, tmp_path: Path
+) -> None:
+    first = train(tiny_dataset, tmp_path / "m", epochs=2, seed=0, show=False)
+    model = (tmp_path / "m" / "model.pt").read_bytes()
+    again = train(tiny_dataset, tmp_path / "m", epochs=2, seed=0, resume=True, show=False)
+    assert again == first and again["metrics"]["epoch"] == 2  # the card keeps its metrics
+    assert (tmp_path / "m" / "model.pt").read_bytes() == model
+    assert "train_loss" in (tmp_path / "m" / "README.md").read_text()
+    longer = train(tiny_dataset, tmp_path / "m", epochs=3, seed=0, resume=True, show=False)
+    assert longer["metrics"]["epoch"] == 3
+    assert [r["epoch"] for r in metrics(tmp_path / "m")] == [1, 2, 3]
+
+
 def test_existing_model_is_not_overwritten(tiny_dataset: Path, tmp_path: Path) -> None:
     train(tiny_dataset, tmp_path / "m", epochs=1, seed=0, show=False)
     (tmp_path / "m" / CHECKPOINT_FILE).unlink()
