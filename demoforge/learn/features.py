@@ -179,8 +179,16 @@ def label_gap(px: float) -> float:
 
 
 def field_value(e: Element) -> str:
-    """A field's text; a checkbox's or radio's ``value`` attribute is not what it shows."""
-    if e.input_type in ("checkbox", "radio"):
+    """A field's text, as the policy can learn it from the recordings.
+
+    A checkbox's or radio's ``value`` attribute is not what it shows. A
+    ``<select>``'s value is read as none: the 2017 dumps never carry one (not
+    one of the 453 selects in the training examples has a value), while a live
+    drop-down always shows an option. The policy read that value as a field
+    already filled in, which it had never met on a select, and clicked Submit
+    without choosing (choose-list).
+    """
+    if e.input_type in ("checkbox", "radio") or e.tag.lower() == "select":
         return ""
     return e.value or ""
 

@@ -167,6 +167,18 @@ def test_a_field_reads_the_texts_before_and_after_it_and_how_far_they_are() -> N
     assert float(feats.elem_num[0, 13]) == 1.0  # the text after the first field, "Year", is in the instruction
 
 
+def test_a_drop_downs_value_is_not_read_as_a_filled_field() -> None:
+    """The recordings never carry a select's value; a live drop-down always shows an option."""
+    encoder = text_encoder()
+
+    def first_row(tag: str, **fields: object) -> torch.Tensor:
+        snap = DomSnapshot(elements=[element(1, tag, **fields), element(2, "button", text="Submit")])
+        return featurize("Select Elnora from the list and click Submit.", snap, [], encoder).elem_num[0]
+
+    assert torch.equal(first_row("select", value="Elnora"), first_row("select"))
+    assert not torch.equal(first_row("input", value="Elnora"), first_row("input"))
+
+
 def test_a_named_element_reads_where_the_instruction_names_it() -> None:
     """Both senders are named; the vector each reads is its name's own word pieces, in
     the sentence, and it changes with the part the name plays there."""
