@@ -25,10 +25,6 @@ TYPED_PAUSE_MS = 400
 FIRST_SEGMENT_PX = 8
 
 
-def centre(e: Element) -> tuple[float, float]:
-    return e.box.middle()
-
-
 def has_focus(element: Element, snap: DomSnapshot) -> bool:
     return element.focused or snap.focused == element.ref
 
@@ -40,7 +36,7 @@ def point(action: Action, snap: DomSnapshot) -> tuple[float, float]:
     element = snap.by_ref().get(action.ref) if action.ref is not None else None
     if element is None:
         raise ValueError(f"{action.op} action has neither a point nor a known target")
-    return centre(element)
+    return element.box.middle()
 
 
 def drop_down(element: Element, snap: DomSnapshot) -> Element | None:
@@ -59,7 +55,7 @@ def choose(page: Page, select: Element | None, snap: DomSnapshot, text: str) -> 
     the keyboard, as a person can: a focused ``<select>`` picks the option whose text is
     typed (type-ahead)."""
     if select is not None and not has_focus(select, snap):
-        page.mouse.click(*centre(select))
+        page.mouse.click(*select.box.middle())
     page.keyboard.type(text)
     page.keyboard.press("Enter")
 
@@ -85,7 +81,7 @@ def perform(page: Page, action: Action, snap: DomSnapshot) -> None:
         segmented = target is not None and target.input_type in SEGMENTED_INPUT_TYPES
         if segmented:
             # Keys fill a date or time field from the segment they start in: begin at the first.
-            mouse.click(target.box.x + min(FIRST_SEGMENT_PX, target.box.width / 4), centre(target)[1])
+            mouse.click(target.box.x + min(FIRST_SEGMENT_PX, target.box.width / 4), target.box.middle()[1])
         elif target is not None and not has_focus(target, snap):
             mouse.click(*point(action, snap))
         # ``text`` is the field's whole text: replace what is there.

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 from playwright.sync_api import Page
 
-from demoforge.agent.actuate import centre, drop_down, perform, point
+from demoforge.agent.actuate import drop_down, perform, point
 from demoforge.capture import snapshot as snapshots
 from demoforge.dataset.actions import CLICKS, OPS, Action
 from demoforge.dataset.miniwob_dom import target_of
@@ -61,7 +61,7 @@ class Agent:
         if d["target"] is None:
             return None
         element = snap.by_ref()[feats.refs[d["target"]]]
-        x, y = centre(element)
+        x, y = element.box.middle()
         op = d["op"]
         common = {"op": op, "ref": element.ref, "target": target_of(element)}
         if op in ("type", "select"):

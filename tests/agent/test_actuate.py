@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page
 
-from demoforge.agent.actuate import centre, perform
+from demoforge.agent.actuate import perform
 from demoforge.agent.runtime import observe_still
 from demoforge.capture import snapshot
 from demoforge.capture.browser import launch_browser
@@ -49,7 +49,7 @@ def find(snap: DomSnapshot, id_: str) -> Element:
 
 def test_click_lands_on_the_target_element_as_trusted_input(page: Page, snap: DomSnapshot) -> None:
     go = find(snap, "go")
-    x, y = centre(go)
+    x, y = go.box.middle()
     perform(page, Action(op="click", ref=go.ref, x=x, y=y), snap)
     perform(page, Action(op="dblclick", ref=go.ref, x=x, y=y), snap)
     log = page.evaluate("log")
@@ -70,7 +70,7 @@ def test_date_and_time_fields_take_the_keys_a_person_types(page: Page, snap: Dom
     """Segmented fields are keyed from their first segment, in the form they display."""
     for id_, text, value in (("day", "09/24/2019", "2019-09-24"), ("at", "2:18 PM", "14:18")):
         field = find(snap, id_)
-        perform(page, Action(op="type", ref=field.ref, x=centre(field)[0], y=centre(field)[1], text=text), snap)
+        perform(page, Action(op="type", ref=field.ref, x=field.box.middle()[0], y=field.box.middle()[1], text=text), snap)
         assert page.input_value(f"#{id_}") == value
 
 
@@ -92,11 +92,11 @@ def test_a_click_holding_control_adds_to_a_lists_selection(page: Page) -> None:
     snap = snapshot.take(page)
     for id_, key in (("cat", None), ("eel", "Control")):
         option = find(snap, id_)
-        perform(page, Action(op="click", ref=option.ref, x=centre(option)[0], y=centre(option)[1], key=key), snap)
+        perform(page, Action(op="click", ref=option.ref, x=option.box.middle()[0], y=option.box.middle()[1], key=key), snap)
     chosen = "Array.from(document.getElementById('pets').selectedOptions, o => o.value)"
     assert page.evaluate(chosen) == ["cat", "eel"]
     dog = find(snap, "dog")
-    perform(page, Action(op="click", ref=dog.ref, x=centre(dog)[0], y=centre(dog)[1]), snap)
+    perform(page, Action(op="click", ref=dog.ref, x=dog.box.middle()[0], y=dog.box.middle()[1]), snap)
     assert page.evaluate(chosen) == ["dog"]  # the key went up: a plain click replaces the selection
 
 
@@ -113,14 +113,14 @@ def test_a_click_on_a_row_of_an_open_drop_down_picks_that_option(page: Page) -> 
     do not take the next click."""
     page.set_content(DROP_DOWN_PAGE)
     land = find(snapshot.take(page), "land")
-    perform(page, Action(op="click", ref=land.ref, x=centre(land)[0], y=centre(land)[1]), snapshot.take(page))
+    perform(page, Action(op="click", ref=land.ref, x=land.box.middle()[0], y=land.box.middle()[1]), snapshot.take(page))
     opened = snapshot.take(page)
     colombia = next(e for e in opened.elements if e.text == "Colombia")
     submit = find(opened, "submit")
     assert submit.box.y < colombia.box.y < submit.box.y + submit.box.height
-    perform(page, Action(op="click", ref=colombia.ref, x=centre(colombia)[0], y=centre(colombia)[1]), opened)
+    perform(page, Action(op="click", ref=colombia.ref, x=colombia.box.middle()[0], y=colombia.box.middle()[1]), opened)
     assert page.input_value("#land") == "Colombia"
-    perform(page, Action(op="click", ref=submit.ref, x=centre(submit)[0], y=centre(submit)[1]), snapshot.take(page))
+    perform(page, Action(op="click", ref=submit.ref, x=submit.box.middle()[0], y=submit.box.middle()[1]), snapshot.take(page))
     assert page.evaluate("log") == ["Colombia"]
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser
 
-from demoforge.agent.actuate import centre, perform
+from demoforge.agent.actuate import perform
 from demoforge.capture.browser import launch_browser
 from demoforge.dataset.actions import Action
 from demoforge.evaluate.miniwob_env import MiniWoBEnv, task_path
@@ -35,7 +35,7 @@ def buttons(env: MiniWoBEnv) -> tuple[str, list[Element]]:
 
 
 def click(env: MiniWoBEnv, element: Element) -> None:
-    x, y = centre(element)
+    x, y = element.box.middle()
     perform(env.page, Action(op="click", ref=element.ref, x=x, y=y), env.observe().snapshot)
 
 
@@ -100,7 +100,7 @@ def test_gymnasium_style_step_reports_reward(env: MiniWoBEnv) -> None:
     obs = env.reset("step")
     wanted = obs.instruction.split('"')[1]
     target = next(b for b in obs.snapshot.elements if b.text == wanted)
-    x, y = centre(target)
+    x, y = target.box.middle()
     next_obs, reward, terminated, truncated, info = env.step(Action(op="click", ref=target.ref, x=x, y=y))
     assert terminated and not truncated and next_obs is None
     assert reward > 0 and info["raw_reward"] == 1.0

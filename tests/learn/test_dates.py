@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from demoforge.agent.actuate import centre, perform
+from demoforge.agent.actuate import perform
 from demoforge.capture.browser import launch_browser
 from demoforge.dataset.actions import Action
 from demoforge.evaluate.miniwob_env import MiniWoBEnv
@@ -80,12 +80,12 @@ def test_a_live_date_picker_is_read_as_it_steps_back() -> None:
             def click(text: str | None, tag: str | None = None) -> None:
                 elements, _ = look()
                 e = next(e for e in elements if (e.text == text) and (tag is None or e.tag == tag))
-                x, y = centre(e)
+                x, y = e.box.middle()
                 perform(env.page, Action(op="click", ref=e.ref, x=x, y=y), env.observe().snapshot)
 
             elements, _ = look()
             field = next(e for e in elements if e.tag == "input")
-            perform(env.page, Action(op="click", ref=field.ref, x=centre(field)[0], y=centre(field)[1]), env.observe().snapshot)
+            perform(env.page, Action(op="click", ref=field.ref, x=field.box.middle()[0], y=field.box.middle()[1]), env.observe().snapshot)
             elements, glob = look()
             month, year = shown_month(elements) or (0, 0)
             away = (wanted.year - (year or 0)) * 12 + wanted.month - month
