@@ -11,7 +11,12 @@ produces, so the dataset builder has one code path for both:
   Shift tracked from the recorded Shift presses and the character a keypress
   produced written back onto its keydown;
 - the event's target is the element marked ``recordingTarget``, or else the
-  innermost element under the pointer;
+  innermost element under the pointer; a pointer event whose target is a
+  control moved off the page (a styled radio or checkbox, set through its
+  ``<label>``) is given the label's words, the thing the person pointed at;
+- a click at (0, 0) with no target is left out: no pointer made it (a
+  script's ``element.click()`` carries no coordinates), and resolved by point
+  it would land on whatever sits in the page's corner;
 - a ``dom_snapshot`` event (its JSON as a blob) precedes the first event of
   every distinct state; a state equal to the last one emitted is not repeated;
 - field values that changed between two states become ``input`` events (text)
@@ -295,13 +300,23 @@ class _EpisodeReader:
             else:
                 self.out.add("input", ts, value=value, target=target)
 
-    def _target(
-        self, ref: int | None, x: float | None = None, y: float | None = None
-    ) -> dict[str, Any] | None:
+    def _target(self, ref: int | None) -> dict[str, Any] | None:
         element = self.elements.get(ref) if ref is not None else None
-        if element is None and x is not None and y is not None:
+        return target_of(element).model_dump(exclude_none=True) if element else None
+
+    def _pointed_at(self, ref: int | None, x: float, y: float) -> dict[str, Any] | None:
+        """The target of a pointer event: what the person pointed at.
+
+        A radio or checkbox styled by its label sits off the page (``left: -9999px``),
+        and the 2017 recorder marks it as the target of clicks on the label; cut to
+        what was in sight, as the policy's view is, those clicks would have no
+        target, so they are given the words of the label the pointer was on."""
+        element = self.elements.get(ref) if ref is not None else None
+        if element is None:
             hits = [e for e in self.elements.values() if e.box.contains(x, y)]
             element = min(hits, key=lambda e: e.box.width * e.box.height, default=None)
+        elif _off_page(element):
+            element = _label_words(element, self.elements) or element
         return target_of(element).model_dump(exclude_none=True) if element else None
 
     def _action(
@@ -311,6 +326,10 @@ class _EpisodeReader:
         kind = action["type"]
         if kind in POINTER_TYPES:
             x, y = float(action.get("x", 0)), float(action.get("y", 0))
+            if kind == "click" and target_ref is None and x == y == 0:
+                # No pointer made it: the flight form fires one after every label click,
+                # and by point it would be a click on the site's logo link in the corner.
+                return None
             down = kind == "mousedown"
             return self.out.add(
                 POINTER_TYPES[kind],
@@ -320,7 +339,7 @@ class _EpisodeReader:
                 button=0,
                 buttons=1 if down else 0,
                 modifiers=dict(self.modifiers),
-                target=self._target(target_ref, x, y),
+                target=self._pointed_at(target_ref, x, y),
             )
         if kind in KEY_TYPES:
             return self._key(ts, kind, int(action.get("keyCode") or 0), target_ref)
@@ -394,6 +413,32 @@ def _child_offsets(dom: dict[str, Any]) -> dict[int, tuple[float, dict[str, Any]
             out[node["ref"]] = (float(children[0].get("top") or 0) - float(node.get("top") or 0), node)
         stack.extend(children)
     return out
+
+
+def _off_page(element: Element) -> bool:
+    """Moved out of the page to hide it (left or above it), the way styled controls are."""
+    return element.box.x + element.box.width <= 0 or element.box.y + element.box.height <= 0
+
+
+def _label_words(control: Element, elements: dict[int, Element]) -> Element | None:
+    """The ``<label>`` around a control, or the first element with words inside it
+    (a label that wraps its text in a ``<span>`` has none of its own); None without one."""
+    label = elements.get(control.parent) if control.parent is not None else None
+    while label is not None and label.tag.lower() != "label":
+        label = elements.get(label.parent) if label.parent is not None else None
+    if label is None or label.text:
+        return label
+    return next((e for e in elements.values() if e.text and _inside(e, label.ref, elements)), label)
+
+
+def _inside(element: Element, ancestor: int, elements: dict[int, Element]) -> bool:
+    parent = element.parent
+    while parent is not None:
+        if parent == ancestor:
+            return True
+        above = elements.get(parent)
+        parent = above.parent if above is not None else None
+    return False
 
 
 def _scroll_target(container: dict[str, Any], elements: dict[int, Element]) -> Element | None:

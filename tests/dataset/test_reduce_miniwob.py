@@ -70,3 +70,23 @@ def test_a_scrolled_inbox_is_one_scroll_aimed_at_what_the_person_saw(demos_root:
             scrolled += 1
     # A few logged scrolls moved nothing (the list was already at its end).
     assert logged >= 40 and scrolled >= 0.85 * logged
+
+
+def test_a_seat_is_chosen_by_its_words_and_the_page_s_own_clicks_are_no_actions(demos_root: Path) -> None:
+    """The flight form hides its seat radios off the page and styles their labels; the 2017
+    recorder gave some label clicks the hidden radio as target, and logged a click at (0, 0)
+    with no target after each, which found by point was the site's logo link in the corner."""
+    seats = 0
+    for path in sorted(demos_root.glob("*/flight.Alaska-auto/*.json.gz"))[:40]:
+        episode = parse_episode(path)
+        snapshots = {sha: DomSnapshot.model_validate_json(b) for sha, b in episode.blobs.items()}
+        for step in reduce_events(episode.events, snapshots):
+            action = step.action
+            if action.op != "click" or action.target is None or action.target.box is None:
+                continue  # (arrow keys move a focused radio: the hidden one is their target)
+            assert action.target.selector != "html > body > a", path.name  # the logo link
+            box = action.target.box
+            assert box.x + box.width > 0 and box.y + box.height > 0, (path.name, action.target)
+            element = snapshots[step.snapshot].by_ref()[action.ref] if step.snapshot else None
+            seats += element is not None and element.text in ("First", "Coach")
+    assert seats >= 10
