@@ -796,11 +796,24 @@
     };
   }
 
+  // The person's pointer and keys. A page's scripts dispatch the same events (a widget's
+  // element.click() on a hidden input, at 0, 0): those are the page's doing, not an action
+  // the person took, and isTrusted tells them apart. Values and scrolls a script makes
+  // are still recorded: they are what the person then sees.
+  var PERSON_INPUT = ["pointermove", "pointerdown", "pointerup", "click", "dblclick", "wheel", "keydown", "keyup"];
+
+  function fromPerson(fn) {
+    return function (e) {
+      if (e.isTrusted) fn(e);
+    };
+  }
+
   function record(cfg) {
     if (config) return;
     config = { sessionId: cfg.session_id };
     Object.keys(handlers).forEach(function (type) {
-      window.addEventListener(type, timed(handlers[type]), { capture: true, passive: true });
+      var handler = PERSON_INPUT.indexOf(type) >= 0 ? fromPerson(handlers[type]) : handlers[type];
+      window.addEventListener(type, timed(handler), { capture: true, passive: true });
     });
     // Held events leave when a navigation starts, while the document is whole: what is
     // sent from pagehide can reach Python after the next document's first events.
