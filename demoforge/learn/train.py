@@ -333,6 +333,7 @@ def train(
         policy.load_state_dict(state["model"])
         optim.load_state_dict(state["optim"])
         start_epoch = state["epoch"]
+        started -= state.get("elapsed_s", 0.0)  # the time spent before the stop counts too
         rng.setstate(state["rng"])
         torch.set_rng_state(state["torch_rng"])
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -390,6 +391,7 @@ def train(
                 "model": policy.state_dict(),
                 "optim": optim.state_dict(),
                 "epoch": epoch + 1,
+                "elapsed_s": metrics["elapsed_s"],
                 "rng": rng.getstate(),
                 "torch_rng": torch.get_rng_state(),
             }

@@ -73,6 +73,9 @@ def test_resuming_a_finished_run_returns_its_facts_and_trains_only_what_is_left(
     longer = train(tiny_dataset, tmp_path / "m", epochs=3, seed=0, resume=True, show=False)
     assert longer["metrics"]["epoch"] == 3
     assert [r["epoch"] for r in metrics(tmp_path / "m")] == [1, 2, 3]
+    # The time of the first two epochs counts in the resumed run's figures.
+    elapsed = [r["elapsed_s"] for r in metrics(tmp_path / "m")]
+    assert elapsed == sorted(elapsed) and longer["wall_s"] > first["wall_s"]
 
 
 def test_existing_model_is_not_overwritten(tiny_dataset: Path, tmp_path: Path) -> None:
