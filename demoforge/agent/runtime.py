@@ -57,10 +57,13 @@ class Agent:
             return None
         rows = {ref: i for i, ref in enumerate(feats.refs)}
         exclude = [rows[ref] * len(OPS) + OPS.index(op) for ref, op in ruled_out if ref in rows]
-        d = self.policy.decide(collate([feats], self.encoder), exclude=[exclude])[0]
+        by_ref = snap.by_ref()
+        fields = {i for i, ref in enumerate(feats.refs) if takes_a_number(by_ref[ref])}
+        digits = torch.tensor([instruction[a:b].isdigit() for a, b in feats.offsets], dtype=torch.bool)
+        d = self.policy.decide(collate([feats], self.encoder), exclude=[exclude], numbers=[(fields, digits)])[0]
         if d["target"] is None:
             return None
-        element = snap.by_ref()[feats.refs[d["target"]]]
+        element = by_ref[feats.refs[d["target"]]]
         x, y = element.box.middle()
         op = d["op"]
         common = {"op": op, "ref": element.ref, "target": target_of(element)}
@@ -75,6 +78,11 @@ class Agent:
         if op == "drag":  # the policy has no drop target: a drag degrades to a press-and-release
             return Action(**common, x=x, y=y, end_x=x, end_y=y)
         return Action(**common, x=x, y=y, key=d["key"] or None)
+
+
+def takes_a_number(element: Element) -> bool:
+    """A field the browser lets hold only a number (what it shows a person as a spin box)."""
+    return element.tag.lower() == "input" and element.input_type == "number"
 
 
 @dataclass

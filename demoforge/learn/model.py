@@ -292,12 +292,21 @@ class Ensemble(nn.Module):
         self.cfg = members[0].cfg
 
     @torch.no_grad()
-    def decide(self, b: Batch, max_span: int = 24, exclude: list[list[int]] | None = None) -> list[dict]:
+    def decide(
+        self,
+        b: Batch,
+        max_span: int = 24,
+        exclude: list[list[int]] | None = None,
+        numbers: list[tuple[set[int], torch.Tensor]] | None = None,
+    ) -> list[dict]:
         """The best action of each decision: element index, op, key, and span (start, end).
 
         ``exclude`` lists, per decision, (element index * len(OPS) + op index)
         pairs not to choose: actions already seen to change nothing on this page.
-        When every pair is excluded, ``target`` is None.
+        When every pair is excluded, ``target`` is None. ``numbers`` gives, per
+        decision, the elements that take only a number (``<input type=number>``)
+        and which word pieces of the instruction are digits: what is typed into
+        such a field is a run of digits when the instruction holds one.
         """
         looks = [(m, *m.encode(b)) for m in self.members]
         logits = _mean([_log_probs(m.action_logits(h, g, b.elem_mask).flatten(1)) for m, h, g in looks])
@@ -347,7 +356,14 @@ class Ensemble(nn.Module):
             opens = in_quotes & ~mark & F.pad(mark, (1, 0))[:t]  # the first piece of a quoted value
             closes = in_quotes & ~mark & F.pad(mark, (0, 1))[1:]  # its last piece
             word_start, word_end = b.tok_num[i, :t, WORD_START] > 0, b.tok_num[i, :t, WORD_END] > 0
-            for rule in (in_quotes[:, None] & in_quotes[None, :], opens[:, None] & closes[None, :] & clear_of_quotes,
+            # A number field takes a number: a word of the instruction typed into one
+            # leaves it empty (guess-number's field once got "the", for "Guess the number").
+            fields, digits = numbers[i] if numbers else (set(), torch.zeros(t, dtype=torch.bool))
+            others = F.pad((~torch.cat([digits, torch.zeros(t, dtype=torch.bool)])[:t]).long().cumsum(0), (1, 0))
+            all_digits = others[None, 1:] == others[:-1, None]  # [s, e]: only digits in s..e
+            number = all_digits if int(target[i]) in fields else torch.ones(t, t, dtype=torch.bool)
+            for rule in (number, in_quotes[:, None] & in_quotes[None, :],
+                         opens[:, None] & closes[None, :] & clear_of_quotes,
                          clear_of_quotes, word_start[:, None] & word_end[None, :]):
                 if torch.isfinite(pair.masked_fill(~(allowed & rule), float("-inf"))).any():
                     allowed = allowed & rule

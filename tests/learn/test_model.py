@@ -26,7 +26,10 @@ def spans_of(start: torch.Tensor, end: torch.Tensor) -> torch.Tensor:
     return spans.masked_fill(~torch.ones_like(spans, dtype=torch.bool).triu(), float("-inf"))
 
 
-def typed_by(monkeypatch, instruction: str, step: StepFeatures, starts: dict[int, float], ends: dict[int, float]) -> str:
+def typed_by(
+    monkeypatch, instruction: str, step: StepFeatures, starts: dict[int, float], ends: dict[int, float],
+    numbers: list[tuple[set[int], torch.Tensor]] | None = None,
+) -> str:
     """What the policy types when its network's raw span scores are these (-5 at every other piece)."""
     policy = Policy(PolicyConfig())
 
@@ -38,12 +41,14 @@ def typed_by(monkeypatch, instruction: str, step: StepFeatures, starts: dict[int
         return spans_of(start, end)
 
     monkeypatch.setattr(policy, "span_logits", span_logits)
-    return typed_alone(policy, instruction, step)
+    return typed_alone(policy, instruction, step, numbers)
 
 
-def typed_alone(policy: Policy, instruction: str, step: StepFeatures) -> str:
+def typed_alone(
+    policy: Policy, instruction: str, step: StepFeatures, numbers: list[tuple[set[int], torch.Tensor]] | None = None
+) -> str:
     """The text ``policy`` types, deciding alone on ``step``."""
-    s, e = Ensemble([policy]).decide(collate([step], text_encoder()))[0]["span"]
+    s, e = Ensemble([policy]).decide(collate([step], text_encoder()), numbers=numbers)[0]["span"]
     return instruction[step.offsets[s][0] : step.offsets[e][1]]
 
 
@@ -54,6 +59,20 @@ def test_a_copied_span_is_made_of_whole_words(monkeypatch) -> None:
     assert INSTRUCTION[step.offsets[first][0] : step.offsets[last + 1][1]] == "d8W"
     # The network's raw preference: the cut-off "d8".
     assert typed_by(monkeypatch, INSTRUCTION, step, {first: 5.0}, {last: 5.0, last + 1: 4.0}) == "d8W"
+
+
+def test_a_number_field_is_given_the_instruction_s_number_not_a_word(monkeypatch) -> None:
+    """A word typed into a number field leaves it empty: the agent stopped typing after it."""
+    instruction = "Guess the number between 0-9 and press Submit."
+    field = Element(ref=1, tag="input", input_type="number", box=Box(x=0, y=0, width=90, height=20))
+    step, pieces = field_step(instruction, field)
+    the, nine = pieces.index("the"), pieces.index("9")
+    prefers = ({the: 5.0, nine: 4.0}, {the: 5.0, nine: 4.0})  # the network's raw preference: "the"
+    assert typed_by(monkeypatch, instruction, step, *prefers) == "the"
+    digits = torch.tensor([p.isdigit() for p in pieces])
+    assert typed_by(monkeypatch, instruction, step, *prefers, numbers=[({0}, digits)]) == "9"
+    # Not a number field: the rule does not apply.
+    assert typed_by(monkeypatch, instruction, step, *prefers, numbers=[(set(), digits)]) == "the"
 
 
 def test_a_copied_span_stays_inside_its_quotation_marks(monkeypatch) -> None:
