@@ -295,17 +295,13 @@ class _EpisodeReader:
             self.values[element.ref] = now
             if before is None or before == now:
                 continue
-            target = target_of(element).model_dump(exclude_none=True)
+            target = _descriptor(element)
             if element.checked is not None and before[1] != element.checked:
                 self.out.add("change", ts, checked=element.checked, target=target)
             else:
                 self.out.add("input", ts, value=value, target=target)
 
-    def _target(self, ref: int | None) -> dict[str, Any] | None:
-        element = self.elements.get(ref) if ref is not None else None
-        return target_of(element).model_dump(exclude_none=True) if element else None
-
-    def _pointed_at(self, ref: int | None, x: float, y: float) -> dict[str, Any] | None:
+    def _pointed_at(self, ref: int | None, x: float, y: float) -> Element | None:
         """The target of a pointer event: what the person pointed at.
 
         A radio or checkbox styled by its label sits off the page (``left: -9999px``),
@@ -318,7 +314,7 @@ class _EpisodeReader:
             element = min(hits, key=lambda e: e.box.width * e.box.height, default=None)
         elif _off_page(element):
             element = _label_words(element, self.elements) or element
-        return target_of(element).model_dump(exclude_none=True) if element else None
+        return element
 
     def _action(
         self, ts: int, action: dict[str, Any], target_ref: int | None
@@ -340,7 +336,7 @@ class _EpisodeReader:
                 button=0,
                 buttons=1 if down else 0,
                 modifiers=dict(self.modifiers),
-                target=self._pointed_at(target_ref, x, y),
+                target=_descriptor(self._pointed_at(target_ref, x, y)),
             )
         if kind in KEY_TYPES:
             return self._key(ts, kind, int(action.get("keyCode") or 0), target_ref)
@@ -367,7 +363,7 @@ class _EpisodeReader:
             key=key,
             code=code,
             modifiers=dict(self.modifiers),
-            target=self._target(target_ref),
+            target=_descriptor(self.elements.get(target_ref) if target_ref is not None else None),
         )
         if kind == "keydown":
             self.open_keydown[slot] = event
@@ -397,7 +393,7 @@ class _EpisodeReader:
         origin = self.scroll_origin.setdefault(ref, shifts[ref][0])
         if self.scroll_aim is None or self.scroll_aim[0] != ref:
             aim = _scroll_target(shifts[ref][1], self.elements)
-            self.scroll_aim = (ref, target_of(aim).model_dump(exclude_none=True) if aim else None)
+            self.scroll_aim = (ref, _descriptor(aim))
         self.out.add(
             "scroll", ts, scroll_x=0.0, scroll_y=origin - moved[ref][0], target=self.scroll_aim[1]
         )
@@ -414,6 +410,11 @@ def _child_offsets(dom: dict[str, Any]) -> dict[int, tuple[float, dict[str, Any]
             out[node["ref"]] = (float(children[0].get("top") or 0) - float(node.get("top") or 0), node)
         stack.extend(children)
     return out
+
+
+def _descriptor(element: Element | None) -> dict[str, Any] | None:
+    """An event's ``target`` field for an element of the snapshot (None for none)."""
+    return target_of(element).model_dump(exclude_none=True) if element else None
 
 
 def _off_page(element: Element) -> bool:

@@ -351,20 +351,20 @@ class Ensemble(nn.Module):
             # holds when the spans left allow it.
             in_quotes = b.tok_num[i, :t, IN_QUOTES] > 0
             mark = b.tok_num[i, :t, QUOTE] > 0
-            quotes = F.pad(mark.long().cumsum(0), (1, 0))
-            clear_of_quotes = quotes[None, 1:] == quotes[:-1, None]  # [s, e]: no mark in s..e
+            clear_of_quotes = _free_of(mark)
             opens = in_quotes & ~mark & F.pad(mark, (1, 0))[:t]  # the first piece of a quoted value
             closes = in_quotes & ~mark & F.pad(mark, (0, 1))[1:]  # its last piece
             word_start, word_end = b.tok_num[i, :t, WORD_START] > 0, b.tok_num[i, :t, WORD_END] > 0
-            # A number field takes a number: a word of the instruction typed into one
-            # leaves it empty (guess-number's field once got "the", for "Guess the number").
-            fields, digits = numbers[i] if numbers else (set(), torch.zeros(t, dtype=torch.bool))
-            others = F.pad((~torch.cat([digits, torch.zeros(t, dtype=torch.bool)])[:t]).long().cumsum(0), (1, 0))
-            all_digits = others[None, 1:] == others[:-1, None]  # [s, e]: only digits in s..e
-            number = all_digits if int(target[i]) in fields else torch.ones(t, t, dtype=torch.bool)
-            for rule in (number, in_quotes[:, None] & in_quotes[None, :],
-                         opens[:, None] & closes[None, :] & clear_of_quotes,
-                         clear_of_quotes, word_start[:, None] & word_end[None, :]):
+            rules = [in_quotes[:, None] & in_quotes[None, :], opens[:, None] & closes[None, :] & clear_of_quotes,
+                     clear_of_quotes, word_start[:, None] & word_end[None, :]]
+            fields, digits = numbers[i] if numbers else (set(), torch.zeros(0, dtype=torch.bool))
+            if int(target[i]) in fields:
+                # A number field takes a number: a word of the instruction typed into one
+                # leaves it empty (guess-number's field once got "the", for "Guess the number").
+                not_digit = torch.ones(t, dtype=torch.bool)
+                not_digit[: len(digits)] = ~digits
+                rules.insert(0, _free_of(not_digit))
+            for rule in rules:
                 if torch.isfinite(pair.masked_fill(~(allowed & rule), float("-inf"))).any():
                     allowed = allowed & rule
             pair = pair.masked_fill(~allowed, float("-inf"))
@@ -379,6 +379,12 @@ class Ensemble(nn.Module):
                 }
             )
         return out
+
+
+def _free_of(marked: torch.Tensor) -> torch.Tensor:
+    """(T, T): whether the span s..e holds none of the ``marked`` word pieces."""
+    count = F.pad(marked.long().cumsum(0), (1, 0))
+    return count[None, 1:] == count[:-1, None]
 
 
 def _log_probs(logits: torch.Tensor) -> torch.Tensor:
