@@ -17,7 +17,9 @@ A recording says what the hands did; training wants what the person meant.
 - other keys (Enter, Tab, Escape, shortcuts, keys outside a field) are
   ``press`` actions with a Playwright key combination; a key held down (its
   key_down repeating without a key_up) is one press; modifiers alone, keys the
-  browser could not name and input-method keys are no actions;
+  browser could not name and input-method keys are no actions; the ``click``
+  the browser dispatches for an Enter or Space (a focused button, a form sent
+  from its field) is part of the press;
 - a pointer still down when the episode ends is a ``click`` (the page ended
   the task on mousedown);
 - wheel and scroll events on one target merge into one ``scroll``;
@@ -64,8 +66,12 @@ from demoforge.events import (
 #: A pointer that moved further than this between down and up dragged (CSS px).
 DRAG_THRESHOLD_PX = 5.0
 #: A click without its own down/up this soon after a click at the same point was
-#: dispatched by the page, not made by the person (ms).
+#: dispatched by the page, not made by the person (ms); so was one this soon after an
+#: activating key (``ACTIVATING_KEYS``).
 SYNTHETIC_CLICK_MS = 1000
+#: Keys whose press the browser answers with a click: on a focused button, link or
+#: checkbox, and Enter in a form's field clicks its submit button.
+ACTIVATING_KEYS = frozenset({"Enter", " "})
 MODIFIER_KEYS = frozenset({"Shift", "Control", "Alt", "Meta", "CapsLock", "AltGraph", "Fn"})
 #: Keys that are no action of their own: modifiers, keys the browser could not name
 #: (hardware noise), and an input method's composition keys (its text comes as input).
@@ -355,19 +361,14 @@ class _Reducer:
         self.awaiting_click = True
 
     def lone_click(self, click: Click) -> None:
-        """A click event is the tail of a down/up just reduced, unless no down/up led to it
-        (a click synthesised by the page or by assistive technology): then it is the action."""
+        """A click event is the tail of a down/up just reduced, or the browser's answer to an
+        Enter or Space just pressed (a person who sends a form with Enter made one action,
+        not a press and a click), unless neither led to it (a click synthesised by the page
+        or by assistive technology): then it is the action."""
         last = self.steps[-1][0] if self.steps else None
-        echo = (
-            last is not None
-            and last.op in ("click", "dblclick")
-            and _close(last, click)
-            and last.ts is not None
-            and click.ts - last.ts <= SYNTHETIC_CLICK_MS
-        )
-        if (self.awaiting_click or echo) and last is not None:
-            # The click that ends a down/up, or one the page dispatched in its wake
-            # (a <label> clicks its input at the same point): part of the same action.
+        if last is not None and (self.awaiting_click or _answers(last, click)):
+            # The click that ends a down/up, one the page dispatched in its wake (a
+            # <label> clicks its input at the same point), or a key's: part of the action.
             self.awaiting_click = False
             self.steps[-1] = (last.model_copy(update={"last_seq": click.seq}), self.steps[-1][1])
             return
@@ -500,6 +501,16 @@ class _Reducer:
             x = anchor.x if isinstance(anchor, Wheel) else None
             y = anchor.y if isinstance(anchor, Wheel) else None
             self.emit(anchor, "scroll", anchor.target, run[-1], dx=dx, dy=dy, x=x, y=y)
+
+
+def _answers(last: Action, click: Click) -> bool:
+    """Whether a click without its own down/up is the page's or the browser's answer to
+    the action just taken: a click soon after at the same point, or after an activating key."""
+    if last.ts is None or click.ts - last.ts > SYNTHETIC_CLICK_MS:
+        return False
+    if last.op in ("click", "dblclick"):
+        return _close(last, click)
+    return last.op == "press" and last.key in ACTIVATING_KEYS
 
 
 def _close(action: Action, event: Click | DblClick) -> bool:

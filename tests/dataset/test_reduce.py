@@ -218,3 +218,22 @@ def test_a_press_that_ends_the_task_before_the_pointer_comes_up_is_a_click() -> 
     s.add("pointer_down", x=4, y=5, buttons=1, target=FIELD.model_dump())
     s.add("task_end", outcome="success")
     assert ops(s) == [("click", (4, 5))]
+
+
+def test_the_click_a_browser_makes_for_enter_or_space_is_part_of_the_press() -> None:
+    """Enter in a form's field makes the browser click its submit button, and Space a
+    focused button (at 0, 0, with no down/up): the person pressed a key, one action."""
+    s = Stream()
+    s.type_text("ab")
+    s.keys("Enter")
+    s.add("click", x=0, y=0, target=BUTTON.model_dump())
+    s.keys(" ", target=BUTTON)
+    s.add("click", x=0, y=0, target=BUTTON.model_dump())
+    assert ops(s) == [("type", "ab"), ("press", "Enter"), ("press", " ")]
+
+    s = Stream()  # a page's own click long after the key is still an action of its own
+    s.keys("Enter", target=BUTTON)
+    s.add("click", x=0, y=0, ts=s.events[-1].ts + 5000, target=BUTTON.model_dump())
+    s.keys("Tab", target=BUTTON)
+    s.add("click", x=0, y=0, target=BUTTON.model_dump())
+    assert ops(s) == [("press", "Enter"), ("click", (0, 0)), ("press", "Tab"), ("click", (0, 0))]
