@@ -44,7 +44,7 @@ QUOTE_MARKS = "\"'“”‘’"
 _QUOTED = re.compile(r"\"([^\"]+)\"|'([^']+)'|“([^”]+)”")
 
 #: Numeric features per element; see ``element_features`` for their meaning.
-N_ELEMENT_FEATURES = 44 + HISTORY + N_DATE_ELEMENT + 1
+N_ELEMENT_FEATURES = 43 + HISTORY + N_DATE_ELEMENT + 1
 #: Column of ``element_features`` that says which of an element's two labels is nearer to it:
 #: 1 the text before it, -1 the text after it, 0 neither (a tie, or no text on either side).
 NEARER_LABEL = 1 + 4 + 2 * (1 + 4 + 1)  # after the element's own similarity and matches, and both labels'
@@ -84,8 +84,10 @@ def element_string(e: Element) -> str:
     used (not ``role``/``name``, which only the live recorder computes), so the
     policy meets the same strings at run time as in training. Classes stand in
     for what an icon or a swatch without words looks like ("star", "trash").
+    An element's ``id`` is left out: nobody sees it, and a page may name an
+    element by its answer (grid-coordinate's points have ids "(1,-2)").
     """
-    parts = [e.tag.lower(), e.input_type or "", e.text or "", e.id or "", page_classes(e.classes), colour_words(e.color)]
+    parts = [e.tag.lower(), e.input_type or "", e.text or "", page_classes(e.classes), colour_words(e.color)]
     return " ".join(p for p in parts if p)[:200]
 
 
@@ -416,7 +418,6 @@ def element_features(
             min((b.x + b.width / 2) / PX, 5),
             min((b.y + b.height / 2) / PX, 5),
             i / n,
-            float(bool(e.id)),
             float(e.tag.lower() in ("input", "textarea", "select")),
             float(e.tag.lower() in ("button", "a") or e.role in ("button", "link")),
             float(b.width * b.height < 400),

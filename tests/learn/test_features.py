@@ -179,6 +179,23 @@ def test_a_drop_downs_value_is_not_read_as_a_filled_field() -> None:
     assert not torch.equal(first_row("input", value="Elnora"), first_row("input"))
 
 
+def test_an_elements_id_is_not_read() -> None:
+    """Nobody sees an id, and grid-coordinate names its points by the answer: the policy
+    reads a page whose ids say the coordinates exactly as one with other ids, or none."""
+    encoder = text_encoder()
+    instruction = "Click on the grid coordinate (1,-2)."
+
+    def read(*ids: str | None) -> tuple[torch.Tensor, list[str]]:
+        points = [element(ref, "circle", id=i, classes="plot-point") for ref, i in enumerate(ids, 1)]
+        feats = featurize(instruction, DomSnapshot(elements=points), [], encoder)
+        return feats.elem_num, feats.elem_texts
+
+    named, texts = read("(0,0)", "(1,-2)")
+    assert texts == ["circle plot-point", "circle plot-point"]
+    for other in (read("a", "b"), read(None, None)):
+        assert torch.equal(named, other[0]) and texts == other[1]
+
+
 def test_a_named_element_reads_where_the_instruction_names_it() -> None:
     """Both senders are named; the vector each reads is its name's own word pieces, in
     the sentence, and it changes with the part the name plays there."""
