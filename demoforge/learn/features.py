@@ -44,7 +44,7 @@ QUOTE_MARKS = "\"'“”‘’"
 _QUOTED = re.compile(r"\"([^\"]+)\"|'([^']+)'|“([^”]+)”")
 
 #: Numeric features per element; see ``element_features`` for their meaning.
-N_ELEMENT_FEATURES = 43 + HISTORY + N_DATE_ELEMENT + 1
+N_ELEMENT_FEATURES = 43 + HISTORY + N_DATE_ELEMENT + 1 + 2
 #: Column of ``element_features`` that says which of an element's two labels is nearer to it:
 #: 1 the text before it, -1 the text after it, 0 neither (a tie, or no text on either side).
 NEARER_LABEL = 1 + 4 + 2 * (1 + 4 + 1)  # after the element's own similarity and matches, and both labels'
@@ -322,6 +322,23 @@ def mention_contexts(elements: list[Element], instruction: str) -> list[str]:
     return [c or ("" if label is None else own[label]) for c, (label, _) in zip(own, labels(elements))]
 
 
+def named_places(elements: list[Element], instruction: str) -> list[tuple[float, float]]:
+    """Per element whose whole text the instruction names: where it first names it, as a
+    share of the instruction's length, and whether no element on the page is named later
+    (0, 0 for the others).
+
+    A path names the thing to click last: "Select Sibley>Lainey>Brigid" is a click on
+    Brigid, with the menus that lead to it open. Both of a path's ends match the
+    instruction's words alike, and the policy clicked the first one, whose click ends
+    the task."""
+    lower = instruction.lower()
+    norm_instr = norm(instruction)
+    starts = [m.start() if (m := _first_named(e, lower, norm_instr)) else None for e in elements]
+    last = max((s for s in starts if s is not None), default=None)
+    size = max(len(instruction), 1)
+    return [(0.0, 0.0) if s is None else (s / size, float(s == last)) for s in starts]
+
+
 _ORDINAL = re.compile(r"\b(?:(\d+)(?:st|nd|rd|th)|(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last))\b")
 _ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 
@@ -380,6 +397,7 @@ def element_features(
     typed = {norm(a.text) for a in history if a.op == "type" and not a.masked}
     nearness = nearness_features(elements, instr_norm)
     places = counted(elements, instruction)
+    named = named_places(elements, instruction)
     n = max(len(elements), 1)
     rows = []
     for i, e in enumerate(elements):
@@ -426,6 +444,7 @@ def element_features(
             min(sum(b.contains(*p) for p in all_points), 3) / 3,
             *date_rows[i],
             places[i],
+            *named[i],
         ]
         rows.append(row)
     return np.asarray(rows, dtype=np.float32).reshape(len(elements), N_ELEMENT_FEATURES)

@@ -22,6 +22,7 @@ from demoforge.learn.features import (
     labels,
     mentions,
     mention_contexts,
+    named_places,
     nearness_features,
     norm,
     page_view,
@@ -177,6 +178,18 @@ def test_a_drop_downs_value_is_not_read_as_a_filled_field() -> None:
 
     assert torch.equal(first_row("select", value="Elnora"), first_row("select"))
     assert not torch.equal(first_row("input", value="Elnora"), first_row("input"))
+
+
+def test_the_element_a_path_names_last_is_marked() -> None:
+    """"Select Sibley>Lainey>Brigid" is a click on Brigid: of the menu items the
+    instruction names, it is the one named last; an item it does not name is marked nowhere."""
+    items = [element(1, "div", text="Sibley"), element(2, "div", text="Silvana"), element(3, "div", text="Lainey")]
+    instruction = "Select Sibley>Lainey>Brigid"
+    places = named_places(items, instruction)
+    assert [last for _, last in places] == [0.0, 0.0, 1.0]  # Brigid's menu is not open yet: Lainey
+    assert places[0][0] == instruction.index("Sibley") / len(instruction) and places[1] == (0.0, 0.0)
+    brigid = element(4, "div", text="Brigid")
+    assert [last for _, last in named_places([*items, brigid], instruction)] == [0.0, 0.0, 0.0, 1.0]
 
 
 def test_an_elements_id_is_not_read() -> None:
