@@ -324,17 +324,19 @@ def mention_contexts(elements: list[Element], instruction: str) -> list[str]:
 
 def named_places(elements: list[Element], instruction: str) -> list[tuple[float, float]]:
     """Per element whose whole text the instruction names: where it first names it, as a
-    share of the instruction's length, and whether no element on the page is named later
-    (0, 0 for the others).
+    share of the instruction's length, and whether it is the last of two or more places
+    the instruction names on the page (0, 0 for the others).
 
     A path names the thing to click last: "Select Sibley>Lainey>Brigid" is a click on
     Brigid, with the menus that lead to it open. Both of a path's ends match the
     instruction's words alike, and the policy clicked the first one, whose click ends
-    the task."""
+    the task. One name alone is no path: marked "last", the "Menu" button of "Click the
+    Menu button, then the item labelled Prev" was clicked again over its open menu."""
     lower = instruction.lower()
     norm_instr = norm(instruction)
     starts = [m.start() if (m := _first_named(e, lower, norm_instr)) else None for e in elements]
-    last = max((s for s in starts if s is not None), default=None)
+    named = {s for s in starts if s is not None}
+    last = max(named) if len(named) > 1 else None
     size = max(len(instruction), 1)
     return [(0.0, 0.0) if s is None else (s / size, float(s == last)) for s in starts]
 

@@ -182,7 +182,8 @@ def test_a_drop_downs_value_is_not_read_as_a_filled_field() -> None:
 
 def test_the_element_a_path_names_last_is_marked() -> None:
     """"Select Sibley>Lainey>Brigid" is a click on Brigid: of the menu items the
-    instruction names, it is the one named last; an item it does not name is marked nowhere."""
+    instruction names, it is the one named last; an item it does not name is marked
+    nowhere, and a name alone on the page is no path's end."""
     items = [element(1, "div", text="Sibley"), element(2, "div", text="Silvana"), element(3, "div", text="Lainey")]
     instruction = "Select Sibley>Lainey>Brigid"
     places = named_places(items, instruction)
@@ -190,6 +191,8 @@ def test_the_element_a_path_names_last_is_marked() -> None:
     assert places[0][0] == instruction.index("Sibley") / len(instruction) and places[1] == (0.0, 0.0)
     brigid = element(4, "div", text="Brigid")
     assert [last for _, last in named_places([*items, brigid], instruction)] == [0.0, 0.0, 0.0, 1.0]
+    alone = named_places(items[:2], instruction)  # one name is no path: nothing is last
+    assert alone[0] == (instruction.index("Sibley") / len(instruction), 0.0)
 
 
 def test_an_elements_id_is_not_read() -> None:
