@@ -165,7 +165,7 @@ def hiding(snap: DomSnapshot, element: Element, x: float, y: float) -> Box | Non
     so an option below a list box's fold has a box that lies over whatever is
     drawn below the list: a click there lands on that (a Submit button). A
     submenu beside its parent item lies outside the parent's box too, in sight:
-    only the page can tell the two apart (``snapshot.draws``).
+    only the page can tell the two apart (``snapshot.where_drawn``).
     """
     by = snap.by_ref()
     ancestor = by.get(element.parent) if element.parent is not None else None
@@ -190,18 +190,23 @@ def into_view(
     the list until the option shows, then clicks it where it now is. So does the
     agent: the wheel turns over the box that hides the target, by the distance from
     the box's middle to the target, and the agent looks again. It stops when the
-    page draws the target at its point, when it no longer moves (nothing there
-    scrolls), or when it is gone. An action whose target is in sight, or is a row
-    of a drop-down's list (drawn outside the page, chosen by keys), is returned as
-    it is.
+    page draws the target at its point, or shows a part of it elsewhere (a row half
+    cut by its list's edge is clicked on the half in sight: ``snapshot.where_drawn``),
+    when it no longer moves (nothing there scrolls), or when it is gone. An action
+    whose target is in sight, or is a row of a drop-down's list (drawn outside the
+    page, chosen by keys), is returned as it is.
     """
     element = snap.by_ref().get(action.ref) if action.ref is not None else None
     if element is None or action.op not in AT_TARGET_OPS or drop_down(element, snap) is not None:
         return action, snap
     x, y = point(action, snap)
     for _ in range(MAX_WHEELS):
+        seen = snapshots.where_drawn(page, element, x, y)
+        if seen is not None:
+            x, y = seen
+            break
         box = hiding(snap, element, x, y)
-        if box is None or snapshots.draws(page, element, x, y):
+        if box is None:
             break
         middle = box.middle()
         page.mouse.move(*middle)

@@ -69,18 +69,45 @@ def take(
     return DomSnapshot.model_validate(raw)
 
 
-def draws(page: Page, element: Element, x: float, y: float) -> bool:
-    """Whether what ``page`` draws at (x, y) is ``element`` or something inside it: what
-    a person sees at that point. A box says where an element is laid out, not
-    whether it is scrolled out of its list's sight or covered there. An element the
-    page no longer has, or one inside a frame, counts as drawn."""
+def where_drawn(page: Page, element: Element, x: float, y: float) -> tuple[float, float] | None:
+    """A point where ``page`` draws ``element`` (or something inside it), which is where a
+    person sees it: (x, y) when it is drawn there, else the middle of the part of it in
+    sight, else None (scrolled out of its list's sight, or covered).
+
+    A box says where an element is laid out, not what of it shows. A list row half
+    cut by its scrolling list's edge has its middle on that edge, where the page
+    draws the list's frame or what lies below the list (a selectric drop-down's
+    third row): a person clicks the half that shows. The part in sight is the
+    element's box cut by every ancestor that clips what overflows it, and by the
+    window. An element the page no longer has, or one inside a frame, counts as
+    drawn where it is."""
     if element.frame or not element.selector:
-        return True
-    return page.evaluate(
+        return x, y
+    seen = page.evaluate(
         """([selector, x, y]) => {
           const el = document.querySelector(selector);
-          const hit = document.elementFromPoint(x, y);
-          return !el || (hit !== null && el.contains(hit));
+          if (!el) return [x, y];
+          const shows = (px, py) => {
+            const hit = document.elementFromPoint(px, py);
+            return hit !== null && el.contains(hit);
+          };
+          if (shows(x, y)) return [x, y];
+          const r = el.getBoundingClientRect();
+          let [left, top, right, bottom] = [r.left, r.top, r.right, r.bottom];
+          for (let a = el.parentElement; a; a = a.parentElement) {
+            const style = getComputedStyle(a);
+            if (style.overflowX === "visible" && style.overflowY === "visible") continue;
+            const c = a.getBoundingClientRect();
+            const l = c.left + a.clientLeft, t = c.top + a.clientTop;
+            [left, top] = [Math.max(left, l), Math.max(top, t)];
+            [right, bottom] = [Math.min(right, l + a.clientWidth), Math.min(bottom, t + a.clientHeight)];
+          }
+          [left, top] = [Math.max(left, 0), Math.max(top, 0)];
+          [right, bottom] = [Math.min(right, innerWidth), Math.min(bottom, innerHeight)];
+          if (right - left < 1 || bottom - top < 1) return null;
+          const [mx, my] = [(left + right) / 2, (top + bottom) / 2];
+          return shows(mx, my) ? [mx, my] : null;
         }""",
         [element.selector, x, y],
     )
+    return None if seen is None else (float(seen[0]), float(seen[1]))

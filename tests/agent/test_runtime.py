@@ -254,6 +254,37 @@ def test_a_target_in_sight_is_clicked_where_it_is() -> None:
         assert into_view(page, click, snap, snapshots.take) == (click, snap)
 
 
+CUT_LIST = """<!doctype html><body style="margin:0">
+<div id="list" style="position:absolute;left:0;top:0;width:100px;height:45px;overflow:auto">
+  <div id="r1" style="height:20px" onclick="window.chosen = 'One'">One</div>
+  <div id="r2" style="height:20px" onclick="window.chosen = 'Two'">Two</div>
+  <div id="r3" style="height:20px" onclick="window.chosen = 'Three'">Three</div>
+  <div id="r4" style="height:20px" onclick="window.chosen = 'Four'">Four</div>
+</div>
+<button id="s" style="position:absolute;left:0;top:45px;width:100px;height:40px"
+  onclick="window.submitted = true">Submit</button>
+</body>"""
+
+
+def test_a_row_half_cut_by_its_lists_edge_is_clicked_on_the_half_in_sight() -> None:
+    """The click's point on the third row lies on the list's edge, inside the list's box
+    (nothing to scroll, by the boxes), where the page draws the Submit button below
+    the list: a selectric drop-down's third row, clicked at its middle, chose nothing."""
+    with launch_browser() as browser:
+        page = browser.new_page()
+        page.set_content(CUT_LIST)
+        snap = snapshots.take(page)
+        three = by_id(snap, "r3")
+        click = click_on(three)
+        assert click.y == 45.0 and hiding(snap, three, click.x, click.y) is None
+        moved, _ = into_view(page, click, snap, snapshots.take)
+        assert moved.y == 42.5  # the middle of the row's 5 px in sight
+        run = run_agent(page, Preferring("r3"), "Choose Three.", max_steps=1)  # type: ignore[arg-type]
+        assert page.evaluate("window.chosen") == "Three"
+        assert page.evaluate("window.submitted === undefined")
+    assert len(run.actions) == 1
+
+
 MOVING = """<!doctype html><body style="margin:0">
 <button id="b" style="position:absolute;left:0;top:0;width:60px;height:20px">Go</button>
 <script>
