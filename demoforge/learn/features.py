@@ -268,15 +268,24 @@ def _run(w: list[str]) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)" + r"\W+".join(map(re.escape, w)) + r"(?!\w)")
 
 
-def _first_named(e: Element, lower: str, norm_instr: str) -> re.Match[str] | None:
-    """Where the instruction first names ``e``'s whole text, if it does."""
-    w = words(e.text)
-    if not w or not contained_in(" ".join(w), norm_instr):
-        return None
-    return _run(w).search(lower)
+#: Per element: where the instruction first names its whole text (``first_names``).
+Names = list[re.Match[str] | None]
 
 
-def mentions(elements: list[Element], instruction: str, offsets: list[tuple[int, int]]) -> np.ndarray:
+def first_names(elements: list[Element], instruction: str) -> Names:
+    """Per element: where the instruction first names its whole text, if it does (in the
+    lower-cased instruction). ``mentions``, ``mention_contexts`` and ``named_places``
+    each read this one pass."""
+    lower = instruction.lower()
+    norm_instr = norm(instruction)
+    out: Names = []
+    for e in elements:
+        w = words(e.text)
+        out.append(_run(w).search(lower) if w and contained_in(" ".join(w), norm_instr) else None)
+    return out
+
+
+def mentions(names: Names, offsets: list[tuple[int, int]]) -> np.ndarray:
     """(E, 2): for each element whose whole text the instruction names, the first and
     last instruction word piece of where it first names it; (-1, -1) for the others.
 
@@ -286,18 +295,17 @@ def mentions(elements: list[Element], instruction: str, offsets: list[tuple[int,
     mail. Word matching marks both rows alike; the encoder's vector of "Berti"
     in this sentence also carries that Berti is the one who sent.
     """
-    lower = instruction.lower()
-    norm_instr = norm(instruction)
-    out = np.full((len(elements), 2), -1, dtype=np.int64)
-    for i, e in enumerate(elements):
-        m = _first_named(e, lower, norm_instr)
+    out = np.full((len(names), 2), -1, dtype=np.int64)
+    for i, m in enumerate(names):
         pieces = [k for k, (a, b) in enumerate(offsets) if m and a < m.end() and b > m.start()]
         if pieces:
             out[i] = pieces[0], pieces[-1]
     return out
 
 
-def mention_contexts(elements: list[Element], instruction: str) -> list[str]:
+def mention_contexts(
+    names: Names, instruction: str, label_of: list[tuple[int | None, int | None]]
+) -> list[str]:
     """Per element: the words around where the instruction first names its whole text,
     the name itself left out ("the email from _ to"); else those around where it
     names the element's label, the text just before it; else "".
@@ -310,19 +318,17 @@ def mention_contexts(elements: list[Element], instruction: str) -> list[str]:
     subject, which people click to open it, reads its sender's part as its label's.
     """
     lower = instruction.lower()
-    norm_instr = norm(instruction)
     own = []
-    for e in elements:
-        m = _first_named(e, lower, norm_instr)
+    for m in names:
         if m is None:
             own.append("")
             continue
         before, after = words(lower[: m.start()])[-ROLE_WORDS:], words(lower[m.end() :])[:ROLE_WORDS]
         own.append(" ".join([*before, "_", *after]))
-    return [c or ("" if label is None else own[label]) for c, (label, _) in zip(own, labels(elements))]
+    return [c or ("" if label is None else own[label]) for c, (label, _) in zip(own, label_of)]
 
 
-def named_places(elements: list[Element], instruction: str) -> list[tuple[float, float]]:
+def named_places(names: Names, instruction: str) -> list[tuple[float, float]]:
     """Per element whose whole text the instruction names: where it first names it, as a
     share of the instruction's length, and whether it is the last of two or more places
     the instruction names on the page (0, 0 for the others).
@@ -332,9 +338,7 @@ def named_places(elements: list[Element], instruction: str) -> list[tuple[float,
     instruction's words alike, and the policy clicked the first one, whose click ends
     the task. One name alone is no path: marked "last", the "Menu" button of "Click the
     Menu button, then the item labelled Prev" was clicked again over its open menu."""
-    lower = instruction.lower()
-    norm_instr = norm(instruction)
-    starts = [m.start() if (m := _first_named(e, lower, norm_instr)) else None for e in elements]
+    starts = [None if m is None else m.start() for m in names]
     named = {s for s in starts if s is not None}
     last = max(named) if len(named) > 1 else None
     size = max(len(instruction), 1)
@@ -389,6 +393,7 @@ def element_features(
     label_of: list[tuple[int | None, int | None]],
     focused: int | None,
     date_rows: list[list[float]],
+    names: Names,
 ) -> np.ndarray:
     instr_words = set(words(instruction))
     instr_norm = norm(instruction)
@@ -399,7 +404,7 @@ def element_features(
     typed = {norm(a.text) for a in history if a.op == "type" and not a.masked}
     nearness = nearness_features(elements, instr_norm)
     places = counted(elements, instruction)
-    named = named_places(elements, instruction)
+    named = named_places(names, instruction)
     n = max(len(elements), 1)
     rows = []
     for i, e in enumerate(elements):
@@ -571,7 +576,8 @@ def page_view(snapshot: DomSnapshot) -> str:
 def texts_of(instruction: str, snapshot: DomSnapshot) -> list[str]:
     """Every string ``featurize`` embeds for this step (for batched prefetching)."""
     elements = visible_elements(snapshot)
-    return [instruction, *map(element_string, elements), *filter(None, mention_contexts(elements, instruction))]
+    contexts = mention_contexts(first_names(elements, instruction), instruction, labels(elements))
+    return [instruction, *map(element_string, elements), *filter(None, contexts)]
 
 
 def featurize(
@@ -589,7 +595,8 @@ def featurize(
     _, offsets = encoder.tokens(instruction)  # computed by the pass above
     sims = vectors[1:] @ vectors[0]
     date_glob, date_rows = date_features(elements, instruction)
-    num = element_features(elements, instruction, history, sims, label_of, snapshot.focused, date_rows)
+    names = first_names(elements, instruction)
+    num = element_features(elements, instruction, history, sims, label_of, snapshot.focused, date_rows, names)
     tags = np.asarray([[bucket(e.tag), bucket(e.input_type)] for e in elements], dtype=np.int64)
     recent = list(reversed(history[-HISTORY:]))
     glob = np.zeros(N_GLOBAL_FEATURES, dtype=np.float32)
@@ -606,13 +613,13 @@ def featurize(
         elem_texts=elem_texts,
         label_texts=label_texts,
         after_texts=after_texts,
-        context_texts=mention_contexts(elements, instruction),
+        context_texts=mention_contexts(names, instruction, label_of),
         instruction=instruction,
         glob=torch.from_numpy(glob),
         tok_num=torch.from_numpy(tok_num),
         refs=[e.ref for e in elements],
         offsets=offsets,
-        mentions=torch.from_numpy(mentions(elements, instruction, offsets)),
+        mentions=torch.from_numpy(mentions(names, offsets)),
     )
 
 

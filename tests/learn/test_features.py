@@ -18,6 +18,7 @@ from demoforge.learn.features import (
     counted,
     element_string,
     featurize,
+    first_names,
     gap,
     labels,
     mentions,
@@ -186,12 +187,16 @@ def test_the_element_a_path_names_last_is_marked() -> None:
     nowhere, and a name alone on the page is no path's end."""
     items = [element(1, "div", text="Sibley"), element(2, "div", text="Silvana"), element(3, "div", text="Lainey")]
     instruction = "Select Sibley>Lainey>Brigid"
-    places = named_places(items, instruction)
+
+    def named(elements: list[Element]) -> list[tuple[float, float]]:
+        return named_places(first_names(elements, instruction), instruction)
+
+    places = named(items)
     assert [last for _, last in places] == [0.0, 0.0, 1.0]  # Brigid's menu is not open yet: Lainey
     assert places[0][0] == instruction.index("Sibley") / len(instruction) and places[1] == (0.0, 0.0)
     brigid = element(4, "div", text="Brigid")
-    assert [last for _, last in named_places([*items, brigid], instruction)] == [0.0, 0.0, 0.0, 1.0]
-    alone = named_places(items[:2], instruction)  # one name is no path: nothing is last
+    assert [last for _, last in named([*items, brigid])] == [0.0, 0.0, 0.0, 1.0]
+    alone = named(items[:2])  # one name is no path: nothing is last
     assert alone[0] == (instruction.index("Sibley") / len(instruction), 0.0)
 
 
@@ -235,7 +240,8 @@ def test_a_named_element_reads_where_the_instruction_names_it() -> None:
     other = collate([featurize(sent_by_devinne, DomSnapshot(elements=inbox), [], encoder)], encoder)
     as_sender, as_recipient = batch.mention_emb[0, 2], other.mention_emb[0, 2]
     assert torch.cosine_similarity(as_sender, as_recipient, dim=0) < 0.99
-    assert mentions(inbox, "Open the first email.", encoder.tokens("Open the first email.")[1]).tolist() == [[-1, -1]] * 3
+    unnamed = "Open the first email."
+    assert mentions(first_names(inbox, unnamed), encoder.tokens(unnamed)[1]).tolist() == [[-1, -1]] * 3
 
 
 def test_a_named_element_reads_the_words_around_its_name() -> None:
@@ -245,9 +251,13 @@ def test_a_named_element_reads_the_words_around_its_name() -> None:
         element(2, "div", text="Vitae, sapien.", classes="email-subject"),
         element(3, "div", text="Pauli", classes="email-sender"),
     ]
-    contexts = mention_contexts(inbox, "Forward the last email from Josselyn to Pauli.")
+
+    def contexts_in(instruction: str) -> list[str]:
+        return mention_contexts(first_names(inbox, instruction), instruction, labels(inbox))
+
+    contexts = contexts_in("Forward the last email from Josselyn to Pauli.")
     assert contexts == ["email from _ to pauli", "email from _ to pauli", "josselyn to _"]  # the subject: its sender's
-    assert mention_contexts(inbox, "Forward the last email from Pauli to Josselyn.")[2] == "email from _ to josselyn"
+    assert contexts_in("Forward the last email from Pauli to Josselyn.")[2] == "email from _ to josselyn"
     step = featurize("Forward the last email from Josselyn to Pauli.", DomSnapshot(elements=inbox), [], text_encoder())
     assert step.context_texts == contexts
 
