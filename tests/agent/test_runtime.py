@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page
 from typer.testing import CliRunner
 
 from demoforge.agent.runtime import (
@@ -33,6 +35,24 @@ FORM = """<!doctype html><body style="margin:0">
 </body>"""
 
 
+#: Opens a page showing the given HTML (the ``open_page`` fixture).
+OpenPage = Callable[[str], Page]
+
+
+@pytest.fixture
+def open_page() -> Iterator[OpenPage]:
+    """Opens a page showing the given HTML, in a browser of the test's own: Playwright's
+    sync API runs one browser per thread, and ``agent run`` launches its own."""
+    with launch_browser() as browser:
+
+        def open_(html: str) -> Page:
+            page = browser.new_page()
+            page.set_content(html)
+            return page
+
+        yield open_
+
+
 @pytest.fixture(scope="module")
 def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("agent")
@@ -41,16 +61,14 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_agent_fills_and_submits_a_form_it_learned(model: Path, tmp_path: Path) -> None:
+def test_agent_fills_and_submits_a_form_it_learned(model: Path, tmp_path: Path, open_page: OpenPage) -> None:
     agent = Agent(model)
-    with launch_browser() as browser:
-        page = browser.new_page()
-        page.set_content(FORM)
-        run = run_agent(
-            page, agent, 'Enter "zulu42" into the text field and press Submit.', max_steps=6,
-            done=lambda: page.evaluate("window.submitted !== undefined"),
-        )
-        assert page.evaluate("window.submitted") == "zulu42"
+    page = open_page(FORM)
+    run = run_agent(
+        page, agent, 'Enter "zulu42" into the text field and press Submit.', max_steps=6,
+        done=lambda: page.evaluate("window.submitted !== undefined"),
+    )
+    assert page.evaluate("window.submitted") == "zulu42"
     assert run.stopped == "done"
     assert [a.op for a in run.actions] == ["click", "type", "click"]
     assert len(run.step_ms) == 3
@@ -75,23 +93,21 @@ def test_agent_run_without_a_model_is_a_clear_error(tmp_path: Path) -> None:
     assert result.exit_code != 0 and "demoforge train" in result.output
 
 
-def test_an_action_that_changed_nothing_is_not_chosen_again(model: Path) -> None:
+def test_an_action_that_changed_nothing_is_not_chosen_again(model: Path, open_page: OpenPage) -> None:
     """The field has focus from the start, so the learned first click on it changes nothing:
     the agent must move on to its next choice instead of clicking there forever."""
     agent = Agent(model)
     instruction = 'Enter "zulu42" into the text field and press Submit.'
-    with launch_browser() as browser:
-        page = browser.new_page()
-        page.set_content(FORM.replace('<input id="t"', '<input id="t" autofocus'))
-        snap = snapshots.take(page)
-        first = agent.decide(instruction, snap, [])
-        assert first is not None
-        other = agent.decide(instruction, snap, [], frozenset({(first.ref, first.op)}))
-        assert other is not None and (other.ref, other.op) != (first.ref, first.op)
+    page = open_page(FORM.replace('<input id="t"', '<input id="t" autofocus'))
+    snap = snapshots.take(page)
+    first = agent.decide(instruction, snap, [])
+    assert first is not None
+    other = agent.decide(instruction, snap, [], frozenset({(first.ref, first.op)}))
+    assert other is not None and (other.ref, other.op) != (first.ref, first.op)
 
-        run = run_agent(page, agent, instruction, max_steps=8,
-                        done=lambda: page.evaluate("window.submitted !== undefined"))
-        assert page.evaluate("window.submitted") == "zulu42"
+    run = run_agent(page, agent, instruction, max_steps=8,
+                    done=lambda: page.evaluate("window.submitted !== undefined"))
+    assert page.evaluate("window.submitted") == "zulu42"
     assert run.stopped == "done"
 
 
@@ -131,14 +147,12 @@ TOGGLE = """<!doctype html><body style="margin:0">
 </body>"""
 
 
-def test_an_action_is_not_taken_again_on_a_page_state_it_came_back_to() -> None:
+def test_an_action_is_not_taken_again_on_a_page_state_it_came_back_to(open_page: OpenPage) -> None:
     """Toggle on, toggle off: the page is as it was, so the agent does something else."""
-    with launch_browser() as browser:
-        page = browser.new_page()
-        page.set_content(TOGGLE)
-        policy = Preferring("t", "s")  # it would click the toggle forever
-        run = run_agent(page, policy, "Press Submit.", max_steps=6,  # type: ignore[arg-type]
-                        done=lambda: page.evaluate("window.submitted === true"))
+    page = open_page(TOGGLE)
+    policy = Preferring("t", "s")  # it would click the toggle forever
+    run = run_agent(page, policy, "Press Submit.", max_steps=6,  # type: ignore[arg-type]
+                    done=lambda: page.evaluate("window.submitted === true"))
     assert run.stopped == "done"
     assert policy.clicked == ["t", "t", "s"]
 
@@ -157,14 +171,12 @@ PAGER = """<!doctype html><body style="margin:0"><div id="list"></div>
 </script></body>"""
 
 
-def test_a_page_drawn_anew_is_the_page_it_was() -> None:
+def test_a_page_drawn_anew_is_the_page_it_was(open_page: OpenPage) -> None:
     """Next, back: the first page is back with new nodes, and is still a page the agent left by Next."""
-    with launch_browser() as browser:
-        page = browser.new_page()
-        page.set_content(PAGER)
-        policy = Preferring("next", "back", "s")
-        run = run_agent(page, policy, "Press Submit.", max_steps=6,  # type: ignore[arg-type]
-                        done=lambda: page.evaluate("window.submitted === true"))
+    page = open_page(PAGER)
+    policy = Preferring("next", "back", "s")
+    run = run_agent(page, policy, "Press Submit.", max_steps=6,  # type: ignore[arg-type]
+                    done=lambda: page.evaluate("window.submitted === true"))
     assert run.stopped == "done"
     assert policy.clicked == ["next", "back", "s"]  # not next again
 
@@ -179,24 +191,20 @@ MENU = """<!doctype html><body style="margin:0">
 </body>"""
 
 
-def test_the_agent_looks_at_what_pointing_opened_before_it_clicks() -> None:
+def test_the_agent_looks_at_what_pointing_opened_before_it_clicks(open_page: OpenPage) -> None:
     """A submenu opens under the resting pointer after a delay, as jQuery UI's do: the
     agent clicks the item in it, not the parent its policy chose on the closed menu."""
-    with launch_browser() as browser:
-        page = browser.new_page()
-        page.set_content(MENU)
-        run = run_agent(page, Preferring("child", "parent"), "Choose Child.", max_steps=3,  # type: ignore[arg-type]
-                        done=lambda: page.evaluate("window.clicked !== undefined"))
-        assert page.evaluate("window.clicked") == "child"
+    page = open_page(MENU)
+    run = run_agent(page, Preferring("child", "parent"), "Choose Child.", max_steps=3,  # type: ignore[arg-type]
+                    done=lambda: page.evaluate("window.clicked !== undefined"))
+    assert page.evaluate("window.clicked") == "child"
     assert run.stopped == "done" and len(run.actions) == 1
 
 
-def test_pointing_at_what_does_not_answer_it_opens_nothing() -> None:
-    with launch_browser() as browser:
-        page = browser.new_page()
-        page.set_content(TOGGLE)
-        snap = snapshots.take(page)
-        assert not opens_under_pointer(page, click_on(by_id(snap, "s")), snap, snapshots.take)
+def test_pointing_at_what_does_not_answer_it_opens_nothing(open_page: OpenPage) -> None:
+    page = open_page(TOGGLE)
+    snap = snapshots.take(page)
+    assert not opens_under_pointer(page, click_on(by_id(snap, "s")), snap, snapshots.take)
 
 
 LIST_BOX = """<!doctype html><body style="margin:0">
@@ -210,18 +218,16 @@ LIST_BOX = """<!doctype html><body style="margin:0">
 </body>"""
 
 
-def test_the_agent_brings_an_option_below_the_fold_into_sight_before_clicking_it() -> None:
+def test_the_agent_brings_an_option_below_the_fold_into_sight_before_clicking_it(open_page: OpenPage) -> None:
     """The option's box lies over the Submit button below the list: the wheel turns over
     the list until it shows, and the click selects it instead of submitting."""
-    with launch_browser() as browser:
-        page = browser.new_page()
-        page.set_content(LIST_BOX)
-        snap = snapshots.take(page)
-        seven = click_on(by_id(snap, "o7"))
-        assert by_id(snap, "s").box.contains(seven.x, seven.y)  # hidden behind the fold
-        run = run_agent(page, Preferring("o7"), "Select Seven.", max_steps=1)  # type: ignore[arg-type]
-        assert page.evaluate("document.getElementById('list').value") == "Seven"
-        assert page.evaluate("window.submitted === undefined")
+    page = open_page(LIST_BOX)
+    snap = snapshots.take(page)
+    seven = click_on(by_id(snap, "o7"))
+    assert by_id(snap, "s").box.contains(seven.x, seven.y)  # hidden behind the fold
+    run = run_agent(page, Preferring("o7"), "Select Seven.", max_steps=1)  # type: ignore[arg-type]
+    assert page.evaluate("document.getElementById('list').value") == "Seven"
+    assert page.evaluate("window.submitted === undefined")
     assert len(run.actions) == 1
 
 
@@ -232,26 +238,22 @@ SUBMENU = """<!doctype html><body style="margin:0"><ul style="margin:0;padding:0
 <script>document.addEventListener("mousemove", () => { window.moved = true; });</script></body>"""
 
 
-def test_a_submenu_beside_its_parent_is_in_sight() -> None:
+def test_a_submenu_beside_its_parent_is_in_sight(open_page: OpenPage) -> None:
     """Outside its parent item's box, but drawn where it is: no wheel turns, no pointer moves."""
-    with launch_browser() as browser:
-        page = browser.new_page()
-        page.set_content(SUBMENU)
-        snap = snapshots.take(page)
-        child = by_id(snap, "child")
-        click = click_on(child)
-        assert hiding(snap, child, click.x, click.y) == by_id(snap, "parent").box  # laid out beyond its parent's box
-        assert into_view(page, click, snap, snapshots.take) == (click, snap)
-        assert page.evaluate("window.moved === undefined")
+    page = open_page(SUBMENU)
+    snap = snapshots.take(page)
+    child = by_id(snap, "child")
+    click = click_on(child)
+    assert hiding(snap, child, click.x, click.y) == by_id(snap, "parent").box  # laid out beyond its parent's box
+    assert into_view(page, click, snap, snapshots.take) == (click, snap)
+    assert page.evaluate("window.moved === undefined")
 
 
-def test_a_target_in_sight_is_clicked_where_it_is() -> None:
-    with launch_browser() as browser:
-        page = browser.new_page()
-        page.set_content(LIST_BOX)
-        snap = snapshots.take(page)
-        click = click_on(by_id(snap, "o2"))
-        assert into_view(page, click, snap, snapshots.take) == (click, snap)
+def test_a_target_in_sight_is_clicked_where_it_is(open_page: OpenPage) -> None:
+    page = open_page(LIST_BOX)
+    snap = snapshots.take(page)
+    click = click_on(by_id(snap, "o2"))
+    assert into_view(page, click, snap, snapshots.take) == (click, snap)
 
 
 CUT_LIST = """<!doctype html><body style="margin:0">
@@ -266,22 +268,20 @@ CUT_LIST = """<!doctype html><body style="margin:0">
 </body>"""
 
 
-def test_a_row_half_cut_by_its_lists_edge_is_clicked_on_the_half_in_sight() -> None:
+def test_a_row_half_cut_by_its_lists_edge_is_clicked_on_the_half_in_sight(open_page: OpenPage) -> None:
     """The click's point on the third row lies on the list's edge, inside the list's box
     (nothing to scroll, by the boxes), where the page draws the Submit button below
     the list: a selectric drop-down's third row, clicked at its middle, chose nothing."""
-    with launch_browser() as browser:
-        page = browser.new_page()
-        page.set_content(CUT_LIST)
-        snap = snapshots.take(page)
-        three = by_id(snap, "r3")
-        click = click_on(three)
-        assert click.y == 45.0 and hiding(snap, three, click.x, click.y) is None
-        moved, _ = into_view(page, click, snap, snapshots.take)
-        assert moved.y == 42.5  # the middle of the row's 5 px in sight
-        run = run_agent(page, Preferring("r3"), "Choose Three.", max_steps=1)  # type: ignore[arg-type]
-        assert page.evaluate("window.chosen") == "Three"
-        assert page.evaluate("window.submitted === undefined")
+    page = open_page(CUT_LIST)
+    snap = snapshots.take(page)
+    three = by_id(snap, "r3")
+    click = click_on(three)
+    assert click.y == 45.0 and hiding(snap, three, click.x, click.y) is None
+    moved, _ = into_view(page, click, snap, snapshots.take)
+    assert moved.y == 42.5  # the middle of the row's 5 px in sight
+    run = run_agent(page, Preferring("r3"), "Choose Three.", max_steps=1)  # type: ignore[arg-type]
+    assert page.evaluate("window.chosen") == "Three"
+    assert page.evaluate("window.submitted === undefined")
     assert len(run.actions) == 1
 
 
@@ -297,13 +297,11 @@ MOVING = """<!doctype html><body style="margin:0">
 </script></body>"""
 
 
-def test_the_agent_waits_until_the_page_stops_moving() -> None:
-    with launch_browser() as browser:
-        page = browser.new_page()
-        page.set_content(MOVING)
-        snap, _ = observe_still(page, snapshots.take)
-        assert page.evaluate("step") == 8  # the animation had finished
-        assert by_id(snap, "b").box.x == 80  # seen where it came to rest
-        page.set_content(MOVING.replace("if (step === 8) clearInterval(timer);", ""))
-        observe_still(page, snapshots.take, limit_ms=300)  # a page that never stops: bounded
-        assert page.evaluate("step") > 0
+def test_the_agent_waits_until_the_page_stops_moving(open_page: OpenPage) -> None:
+    page = open_page(MOVING)
+    snap, _ = observe_still(page, snapshots.take)
+    assert page.evaluate("step") == 8  # the animation had finished
+    assert by_id(snap, "b").box.x == 80  # seen where it came to rest
+    page.set_content(MOVING.replace("if (step === 8) clearInterval(timer);", ""))
+    observe_still(page, snapshots.take, limit_ms=300)  # a page that never stops: bounded
+    assert page.evaluate("step") > 0
