@@ -216,7 +216,29 @@ def match_features(text: str | None, instr_words: set[str], instr_norm: str, quo
     return [overlap, contained, is_quoted, 1.0]
 
 
-def steps_up_to_named(elements: list[Element], instr_norm: str) -> list[int | None]:
+def _run(w: list[str]) -> re.Pattern[str]:
+    """Where lower-cased text says the words ``w``, whole, in this order, whatever is between them."""
+    return re.compile(r"(?<!\w)" + r"\W+".join(map(re.escape, w)) + r"(?!\w)")
+
+
+#: Per element: where the instruction first names its whole text (``first_names``).
+Names = list[re.Match[str] | None]
+
+
+def first_names(elements: list[Element], instruction: str) -> Names:
+    """Per element: where the instruction first names its whole text, if it does (in the
+    lower-cased instruction). ``steps_up_to_named``, ``mentions``, ``mention_contexts``
+    and ``named_places`` each read this one pass."""
+    lower = instruction.lower()
+    norm_instr = norm(instruction)
+    out: Names = []
+    for e in elements:
+        w = words(e.text)
+        out.append(_run(w).search(lower) if w and contained_in(" ".join(w), norm_instr) else None)
+    return out
+
+
+def steps_up_to_named(elements: list[Element], names: Names) -> list[int | None]:
     """For each element, how many steps up the page's tree it takes to meet an element
     whose whole text the instruction names; None when there is none to meet.
 
@@ -227,7 +249,7 @@ def steps_up_to_named(elements: list[Element], instr_norm: str) -> list[int | No
     snapshots both carry.
     """
     paths = [e.selector.split(" > ") if e.selector else None for e in elements]
-    named = [p for e, p in zip(elements, paths) if p and words(e.text) and contained_in(norm(e.text), instr_norm)]
+    named = [p for p, m in zip(paths, names) if p and m is not None]
     out: list[int | None] = []
     for path in paths:
         best = None
@@ -243,11 +265,11 @@ def steps_up_to_named(elements: list[Element], instr_norm: str) -> list[int | No
     return out
 
 
-def nearness_features(elements: list[Element], instr_norm: str) -> list[tuple[float, float]]:
+def nearness_features(elements: list[Element], names: Names) -> list[tuple[float, float]]:
     """Per element: nearness in the tree to a named element, and whether it is the
     nearest of the elements that look like it (same tag and classes): the one star
     among the inbox's stars that sits in the named sender's row."""
-    ups = steps_up_to_named(elements, instr_norm)
+    ups = steps_up_to_named(elements, names)
     looks = [(e.tag, page_classes(e.classes)) for e in elements]
     kinds: dict[tuple[str, str], list[int]] = {}
     for look, up in zip(looks, ups):
@@ -260,28 +282,6 @@ def nearness_features(elements: list[Element], instr_norm: str) -> list[tuple[fl
             continue
         alike = kinds[look]
         out.append((1 / (1 + up), float(len(alike) > 1 and up == min(alike) and up < max(alike))))
-    return out
-
-
-def _run(w: list[str]) -> re.Pattern[str]:
-    """Where lower-cased text says the words ``w``, whole, in this order, whatever is between them."""
-    return re.compile(r"(?<!\w)" + r"\W+".join(map(re.escape, w)) + r"(?!\w)")
-
-
-#: Per element: where the instruction first names its whole text (``first_names``).
-Names = list[re.Match[str] | None]
-
-
-def first_names(elements: list[Element], instruction: str) -> Names:
-    """Per element: where the instruction first names its whole text, if it does (in the
-    lower-cased instruction). ``mentions``, ``mention_contexts`` and ``named_places``
-    each read this one pass."""
-    lower = instruction.lower()
-    norm_instr = norm(instruction)
-    out: Names = []
-    for e in elements:
-        w = words(e.text)
-        out.append(_run(w).search(lower) if w and contained_in(" ".join(w), norm_instr) else None)
     return out
 
 
@@ -402,7 +402,7 @@ def element_features(
     points = [_point(a) for a in recent]
     all_points = [p for p in map(_point, history) if p is not None]
     typed = {norm(a.text) for a in history if a.op == "type" and not a.masked}
-    nearness = nearness_features(elements, instr_norm)
+    nearness = nearness_features(elements, names)
     places = counted(elements, instruction)
     named = named_places(names, instruction)
     n = max(len(elements), 1)

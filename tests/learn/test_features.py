@@ -25,7 +25,6 @@ from demoforge.learn.features import (
     mention_contexts,
     named_places,
     nearness_features,
-    norm,
     page_view,
     texts_of,
     token_features,
@@ -90,13 +89,13 @@ def test_the_control_in_the_named_row_is_the_nearest_of_its_kind() -> None:
             element(10 * i, "div", text=sender, classes="email-sender", selector=f"{row} > div:nth-of-type(1) > div"),
             element(10 * i + 1, "span", classes="star", selector=f"{row} > div:nth-of-type(2) > span"),
         ]
-    near = nearness_features(rows, norm("Find the email by Julietta and click the star icon."))
+    near = nearness_features(rows, first_names(rows, "Find the email by Julietta and click the star icon."))
     stars = [f for e, f in zip(rows, near) if e.classes == "star"]
     assert [flag for _, flag in stars] == [0.0, 1.0, 0.0]
     assert stars[1][0] > stars[0][0] == stars[2][0] > 0
     senders = [f for e, f in zip(rows, near) if e.classes == "email-sender"]
     assert senders[1] == (1.0, 1.0)
-    assert nearness_features(rows, norm("Click the trash icon.")) == [(0.0, 0.0)] * len(rows)
+    assert nearness_features(rows, first_names(rows, "Click the trash icon.")) == [(0.0, 0.0)] * len(rows)
 
 
 def test_a_hover_mark_is_no_change_of_the_page() -> None:
