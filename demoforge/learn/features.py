@@ -346,34 +346,62 @@ def named_places(names: Names, instruction: str) -> list[tuple[float, float]]:
 
 
 _ORDINAL = re.compile(r"\b(?:(\d+)(?:st|nd|rd|th)|(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last))\b")
+# How many words after a place may name the kind counted ("the 2nd radio button"),
+# and the shortest kind name read there (a tag such as "a" begins too many words).
+_KIND_WORDS, _KIND_NAME = 3, 3
 _ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 
 
-def ordinals(instruction: str) -> set[int]:
-    """The places the instruction counts to, outside quoted values: "the 3rd textbox" is
-    3, "the second radio button" 2, "the last" -1. A quoted value ("First" as a seat
-    type, the link "13th") is a thing's name, not a place."""
-    out = set()
-    for m in _ORDINAL.finditer(_QUOTED.sub(" ", instruction.lower())):
+def ordinals(instruction: str) -> list[tuple[int, list[str]]]:
+    """The places the instruction counts to, outside quoted values, each with the few
+    words after it: "the 3rd textbox" is (3, ["textbox"]), "the second radio button"
+    (2, ["radio", "button"]), "the last" -1. A quoted value ("First" as a seat type,
+    the link "13th") is a thing's name, not a place."""
+    text = _QUOTED.sub(" ", instruction.lower())
+    out = []
+    for m in _ORDINAL.finditer(text):
         digits, word = m.groups()
-        out.add(int(digits) if digits else -1 if word == "last" else _ORDINAL_WORDS.index(word) + 1)
+        place = int(digits) if digits else -1 if word == "last" else _ORDINAL_WORDS.index(word) + 1
+        out.append((place, words(text[m.end():])[:_KIND_WORDS]))
     return out
+
+
+def _kind(e: Element) -> str:
+    """What a person calls an element's kind: its input type ("radio", "text",
+    "checkbox"), else its tag ("button")."""
+    return (e.input_type or e.tag).lower()
 
 
 def counted(elements: list[Element], instruction: str) -> list[float]:
     """Per element: 1 when its place among the elements of its kind (tag and input type,
     in reading order) is one the instruction counts to, else 0. A person finds "the
-    2nd radio button" by counting the radio buttons; no word of it names one."""
-    places = ordinals(instruction)
-    if not places:
-        return [0.0] * len(elements)
+    2nd radio button" by counting the radio buttons; no word of it names one.
+
+    The first word after the place that names a kind on the page ("radio" in "the
+    3rd radio button", "textbox" in "the 2nd textbox": a word that begins with the
+    kind's name) says which kind is counted; with none ("the 9th search result",
+    "the last one"), the place counts in every kind. Counting in every kind, "check
+    the 3rd radio button and type into the 2nd textbox" marked the 3rd and the 2nd
+    of each kind, and the policy typed into both textboxes."""
     kinds: dict[tuple[str, str], list[int]] = {}
     for i, e in enumerate(elements):
         kinds.setdefault((e.tag.lower(), e.input_type or ""), []).append(i)
+    names = {key: _kind(elements[members[0]]) for key, members in kinds.items()}
     out = [0.0] * len(elements)
-    for members in kinds.values():
-        for k, i in enumerate(members):
-            out[i] = float(k + 1 in places or (-1 in places and k == len(members) - 1))
+    for place, after in ordinals(instruction):
+        meant = next(
+            (
+                named
+                for w in after
+                if (named := [key for key, name in names.items() if len(name) >= _KIND_NAME and w.startswith(name)])
+            ),
+            list(kinds),
+        )
+        for key in meant:
+            members = kinds[key]
+            k = place - 1 if place > 0 else len(members) - 1
+            if k < len(members):
+                out[members[k]] = 1.0
     return out
 
 

@@ -266,8 +266,12 @@ def test_the_element_at_the_counted_place_of_its_kind_is_marked() -> None:
     page += [element(2 + k, "input", input_type="radio") for k in range(3)]
     page += [element(5 + k, "input", input_type="text") for k in range(3)]
     page += [element(8, "button", text="Submit")]
-    # The 2nd of each kind that has one: which kind is meant, the words say ("radio").
-    assert counted(page, "Check the 2nd radio button.") == [0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
-    assert counted(page, "Focus into the third input textbox.")[1:7] == [0.0, 0.0, 1.0, 0.0, 0.0, 1.0]
+    # The words after the place say which kind is counted: "radio", "textbox".
+    assert counted(page, "Check the 2nd radio button.") == [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    assert counted(page, "Focus into the third input textbox.")[1:7] == [0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
+    both = "Select the 3rd radio button, enter 7 into the 1st textbox and press Submit."
+    assert counted(page, both) == [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+    # Words that name no kind on the page: the place counts in every kind.
     assert counted(page, "Open the last one.") == [1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0]
+    assert counted(page, "Click the 2nd search result.") == [0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
     assert counted(page, 'Set the seat type to "First" and press Submit.') == [0.0] * len(page)  # a quoted name
