@@ -238,6 +238,16 @@ def first_names(elements: list[Element], instruction: str) -> Names:
     return out
 
 
+def _shared(a: list[str], b: list[str]) -> int:
+    """How many steps from the root two selector paths share."""
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 def steps_up_to_named(elements: list[Element], names: Names) -> list[int | None]:
     """For each element, how many steps up the page's tree it takes to meet an element
     whose whole text the instruction names; None when there is none to meet.
@@ -254,35 +264,46 @@ def steps_up_to_named(elements: list[Element], names: Names) -> list[int | None]
     for path in paths:
         best = None
         for other in named if path else ():
-            shared = 0
-            for a, b in zip(path, other):
-                if a != b:
-                    break
-                shared += 1
+            shared = _shared(path, other)
             if shared and (best is None or len(path) - shared < best):
                 best = len(path) - shared
         out.append(best)
     return out
 
 
-def nearness_features(elements: list[Element], names: Names) -> list[tuple[float, float]]:
-    """Per element: nearness in the tree to a named element, and whether it is the
-    nearest of the elements that look like it (same tag and classes): the one star
-    among the inbox's stars that sits in the named sender's row."""
-    ups = steps_up_to_named(elements, names)
+def in_named_group(elements: list[Element], names: Names) -> list[float]:
+    """Per element: 1 when it shares a group of the page (an element of the tree) with a
+    named element, and that group holds no other element that looks like the named one.
+
+    This is the named sender's row, or the named author's post: the smallest part of
+    the page that holds @kenda and no other author. A person clicks the "Like" of that
+    post, and no "Like" of a post by someone else. Being the nearest "Like" to a named
+    author (``steps_up_to_named``) is relative: with every post in sight by @kenda, or
+    a lone "Like" in sight, no "Like" is nearer than another, and the policy learnt to
+    click a "Like" that is no nearer than the rest, then did so in @vel's posts. A name
+    with nothing that looks like it in sight (one "Submit" button) makes no group.
+    """
+    paths = [e.selector.split(" > ") if e.selector else None for e in elements]
     looks = [(e.tag, page_classes(e.classes)) for e in elements]
-    kinds: dict[tuple[str, str], list[int]] = {}
-    for look, up in zip(looks, ups):
-        if up is not None:
-            kinds.setdefault(look, []).append(up)
-    out = []
-    for look, up in zip(looks, ups):
-        if up is None:
-            out.append((0.0, 0.0))
+    out = [0.0] * len(elements)
+    for n, (m, own) in enumerate(zip(names, paths)):
+        alike = [p for p, look in zip(paths, looks) if p and look == looks[n]]
+        if m is None or own is None or len(alike) < 2:
             continue
-        alike = kinds[look]
-        out.append((1 / (1 + up), float(len(alike) > 1 and up == min(alike) and up < max(alike))))
+        held = [sum(_shared(p, own) >= k for p in alike) for k in range(len(own) + 1)]  # by the group's depth
+        for i, path in enumerate(paths):
+            shared = _shared(path, own) if path else 0
+            if shared and held[shared] == 1:
+                out[i] = 1.0
     return out
+
+
+def nearness_features(elements: list[Element], names: Names) -> list[tuple[float, float]]:
+    """Per element: nearness in the tree to a named element, and whether it is in a
+    named element's own group (``in_named_group``): the star in the named sender's row."""
+    ups = steps_up_to_named(elements, names)
+    group = in_named_group(elements, names)
+    return [(0.0 if up is None else 1 / (1 + up), g) for up, g in zip(ups, group)]
 
 
 def mentions(names: Names, offsets: list[tuple[int, int]]) -> np.ndarray:

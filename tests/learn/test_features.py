@@ -98,6 +98,36 @@ def test_the_control_in_the_named_row_is_the_nearest_of_its_kind() -> None:
     assert nearness_features(rows, first_names(rows, "Click the trash icon.")) == [(0.0, 0.0)] * len(rows)
 
 
+def test_a_control_is_flagged_only_in_the_named_authors_own_post() -> None:
+    """ "Like all posts by @kenda": a "Like" is flagged in @kenda's posts, whether or not
+    the posts in sight are all @kenda's, and never in @vel's, even when it is the only
+    "Like" in sight. A named "Submit", alone of its look, makes no group."""
+
+    def feed(authors: list[str]) -> list[Element]:
+        out = []
+        for i, author in enumerate(authors, start=1):
+            post = f"#area > div:nth-of-type({i})"
+            out += [
+                element(10 * i, "span", text=author, classes="username", selector=f"{post} > div:nth-of-type(1) > span"),
+                element(10 * i + 1, "span", classes="like", selector=f"{post} > div:nth-of-type(3) > span"),
+            ]
+        return [*out, element(99, "button", text="Submit", selector="#area > button")]
+
+    instruction = 'Click the "Like" button on all posts by @kenda and then click Submit.'
+
+    def likes(elements: list[Element]) -> list[float]:
+        return [g for e, (_, g) in zip(elements, nearness_features(elements, first_names(elements, instruction)))
+                if e.classes == "like"]
+
+    assert likes(feed(["@vel", "@kenda", "@vel"])) == [0.0, 1.0, 0.0]
+    assert likes(feed(["@kenda", "@kenda"])) == [1.0, 1.0]
+    lone_like = feed(["@vel", "@kenda"])
+    del lone_like[3]  # @kenda's post is cut by the bottom of the view: its "Like" is out of sight
+    assert likes(lone_like) == [0.0]
+    submit = feed(["@vel", "@kenda"])[-1:]
+    assert nearness_features(submit, first_names(submit, instruction)) == [(1.0, 0.0)]
+
+
 def test_a_hover_mark_is_no_change_of_the_page() -> None:
     before = DomSnapshot(elements=[element(1, "button", text="Go", classes="btn"), element(2, "input", value="")])
     hovered = DomSnapshot(elements=[element(1, "button", text="Go", classes="btn hover"), element(2, "input", value="")])
