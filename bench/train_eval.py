@@ -1,7 +1,7 @@
 """Learning benchmark: full training on all demonstrations, then live evaluation on both suites.
 
     .venv/bin/python bench/train_eval.py --dataset DIR --out bench/out/run1 [--episodes 50] [--epochs 8]
-        [--members N] [--train-seed 0] [--suite demonstrated --suite unseen] [--skip-train]
+        [--members 6] [--train-seed 0] [--suite demonstrated --suite unseen] [--skip-train]
         [--tasks T ... --part=-a]
 
 Prints the training wall time, then for each suite the per-task success
@@ -35,7 +35,7 @@ def main() -> None:
     ap.add_argument("--train-seed", type=int, default=0, help="training seed; the members take it and the next ones")
     ap.add_argument("--width", type=int, default=128, help="policy width")
     ap.add_argument("--layers", type=int, default=2, help="policy self-attention layers")
-    ap.add_argument("--members", type=int, default=1, help="policies trained from successive seeds, deciding together")
+    ap.add_argument("--members", type=int, default=6, help="policies trained from successive seeds, deciding together (see docs/train.md)")
     ap.add_argument("--suite", action="append", choices=["demonstrated", "unseen"])
     ap.add_argument("--tasks", nargs="*", help="only these tasks (with a single --suite)")
     ap.add_argument("--part", default="", help="suffix of the report folder, to split a suite over processes")
