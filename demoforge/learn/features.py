@@ -248,17 +248,21 @@ def _shared(a: list[str], b: list[str]) -> int:
     return n
 
 
-def steps_up_to_named(elements: list[Element], names: Names) -> list[int | None]:
+def tree_paths(elements: list[Element]) -> list[list[str] | None]:
+    """Each element's place in the page's tree: its selector's steps from the root
+    (``#main > div:nth-of-type(4) > span``), which imported and live snapshots both
+    carry; None without a selector."""
+    return [e.selector.split(" > ") if e.selector else None for e in elements]
+
+
+def steps_up_to_named(paths: list[list[str] | None], names: Names) -> list[int | None]:
     """For each element, how many steps up the page's tree it takes to meet an element
     whose whole text the instruction names; None when there is none to meet.
 
     This is how a person finds "the star of the email by Julietta" or "the
     retweet button of the post by @ante": first the named thing, then the
-    control in the same row or card. The tree is read from the elements'
-    selectors (``#main > div:nth-of-type(4) > span``), which imported and live
-    snapshots both carry.
+    control in the same row or card. ``paths`` are the elements' ``tree_paths``.
     """
-    paths = [e.selector.split(" > ") if e.selector else None for e in elements]
     named = [p for p, m in zip(paths, names) if p and m is not None]
     out: list[int | None] = []
     for path in paths:
@@ -271,7 +275,7 @@ def steps_up_to_named(elements: list[Element], names: Names) -> list[int | None]
     return out
 
 
-def in_named_group(elements: list[Element], names: Names) -> list[float]:
+def in_named_group(elements: list[Element], paths: list[list[str] | None], names: Names) -> list[float]:
     """Per element: 1 when it shares a group of the page (an element of the tree) with a
     named element, and that group holds no other element that looks like the named one.
 
@@ -282,8 +286,8 @@ def in_named_group(elements: list[Element], names: Names) -> list[float]:
     a lone "Like" in sight, no "Like" is nearer than another, and the policy learnt to
     click a "Like" that is no nearer than the rest, then did so in @vel's posts. A name
     with nothing that looks like it in sight (one "Submit" button) makes no group.
+    ``paths`` are the elements' ``tree_paths``.
     """
-    paths = [e.selector.split(" > ") if e.selector else None for e in elements]
     looks = [(e.tag, page_classes(e.classes)) for e in elements]
     out = [0.0] * len(elements)
     for n, (m, own) in enumerate(zip(names, paths)):
@@ -301,8 +305,9 @@ def in_named_group(elements: list[Element], names: Names) -> list[float]:
 def nearness_features(elements: list[Element], names: Names) -> list[tuple[float, float]]:
     """Per element: nearness in the tree to a named element, and whether it is in a
     named element's own group (``in_named_group``): the star in the named sender's row."""
-    ups = steps_up_to_named(elements, names)
-    group = in_named_group(elements, names)
+    paths = tree_paths(elements)
+    ups = steps_up_to_named(paths, names)
+    group = in_named_group(elements, paths, names)
     return [(0.0 if up is None else 1 / (1 + up), g) for up, g in zip(ups, group)]
 
 
@@ -387,10 +392,13 @@ def ordinals(instruction: str) -> list[tuple[int, list[str]]]:
     return out
 
 
-def _kind(e: Element) -> str:
-    """What a person calls an element's kind: its input type ("radio", "text",
-    "checkbox"), else its tag ("button")."""
-    return (e.input_type or e.tag).lower()
+def _named_kinds(after: list[str], kinds: dict[tuple[str, str], str]) -> list[tuple[str, str]]:
+    """The kinds the first word of ``after`` that names one on the page names: a word
+    that begins with the kind's name ("radio", "textbox"); none when no word does."""
+    for w in after:
+        if named := [key for key, name in kinds.items() if len(name) >= _KIND_NAME and w.startswith(name)]:
+            return named
+    return []
 
 
 def counted(elements: list[Element], instruction: str) -> list[float]:
@@ -407,21 +415,14 @@ def counted(elements: list[Element], instruction: str) -> list[float]:
     kinds: dict[tuple[str, str], list[int]] = {}
     for i, e in enumerate(elements):
         kinds.setdefault((e.tag.lower(), e.input_type or ""), []).append(i)
-    names = {key: _kind(elements[members[0]]) for key, members in kinds.items()}
+    # What a person calls a kind: its input type ("radio", "text", "checkbox"), else its tag ("button").
+    kind_names = {key: (key[1] or key[0]).lower() for key in kinds}
     out = [0.0] * len(elements)
     for place, after in ordinals(instruction):
-        meant = next(
-            (
-                named
-                for w in after
-                if (named := [key for key, name in names.items() if len(name) >= _KIND_NAME and w.startswith(name)])
-            ),
-            list(kinds),
-        )
-        for key in meant:
+        for key in _named_kinds(after, kind_names) or list(kinds):
             members = kinds[key]
-            k = place - 1 if place > 0 else len(members) - 1
-            if k < len(members):
+            k = len(members) - 1 if place == -1 else place - 1
+            if 0 <= k < len(members):
                 out[members[k]] = 1.0
     return out
 

@@ -304,4 +304,5 @@ def test_the_element_at_the_counted_place_of_its_kind_is_marked() -> None:
     # Words that name no kind on the page: the place counts in every kind.
     assert counted(page, "Open the last one.") == [1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0]
     assert counted(page, "Click the 2nd search result.") == [0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+    assert counted(page, "Check the 0th radio button.") == [0.0] * len(page)  # no place to count to
     assert counted(page, 'Set the seat type to "First" and press Submit.') == [0.0] * len(page)  # a quoted name
