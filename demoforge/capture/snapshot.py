@@ -69,22 +69,29 @@ def take(
     return DomSnapshot.model_validate(raw)
 
 
+#: Points per side of the grid a partly covered element is searched on for a point in sight.
+COVER_GRID = 8
+
+
 def where_drawn(page: Page, element: Element, x: float, y: float) -> tuple[float, float] | None:
     """A point where ``page`` draws ``element`` (or something inside it), which is where a
     person sees it: (x, y) when it is drawn there, else the middle of the part of it in
-    sight, else None (scrolled out of its list's sight, or covered).
+    sight or the point in sight nearest that middle, else None (scrolled out of its
+    list's sight, or covered).
 
     A box says where an element is laid out, not what of it shows. A list row half
     cut by its scrolling list's edge has its middle on that edge, where the page
     draws the list's frame or what lies below the list (a selectric drop-down's
     third row): a person clicks the half that shows. The part in sight is the
     element's box cut by every ancestor that clips what overflows it, and by the
-    window. An element the page no longer has, or one inside a frame, counts as
+    window. A button partly under another (two laid out over each other) is clicked on
+    its part in sight, the grid point nearest its middle: a click at its middle lands
+    on the other. An element the page no longer has, or one inside a frame, counts as
     drawn where it is."""
     if element.frame or not element.selector:
         return x, y
     seen = page.evaluate(
-        """([selector, x, y]) => {
+        """([selector, x, y, grid]) => {
           const el = document.querySelector(selector);
           if (!el) return [x, y];
           const shows = (px, py) => {
@@ -106,8 +113,18 @@ def where_drawn(page: Page, element: Element, x: float, y: float) -> tuple[float
           [right, bottom] = [Math.min(right, innerWidth), Math.min(bottom, innerHeight)];
           if (right - left < 1 || bottom - top < 1) return null;
           const [mx, my] = [(left + right) / 2, (top + bottom) / 2];
-          return shows(mx, my) ? [mx, my] : null;
+          if (shows(mx, my)) return [mx, my];
+          // Partly covered: the point in sight nearest the middle, on a grid over the part.
+          let best = null, bestD = Infinity;
+          for (let i = 0; i < grid; i++) {
+            for (let j = 0; j < grid; j++) {
+              const px = left + (right - left) * (i + 0.5) / grid, py = top + (bottom - top) * (j + 0.5) / grid;
+              const d = (px - mx) ** 2 + (py - my) ** 2;
+              if (d < bestD && shows(px, py)) [best, bestD] = [[px, py], d];
+            }
+          }
+          return best;
         }""",
-        [element.selector, x, y],
+        [element.selector, x, y, COVER_GRID],
     )
     return None if seen is None else (float(seen[0]), float(seen[1]))

@@ -285,6 +285,30 @@ def test_a_row_half_cut_by_its_lists_edge_is_clicked_on_the_half_in_sight(open_p
     assert len(run.actions) == 1
 
 
+COVERED = """<!doctype html><body style="margin:0">
+<button id="one" style="position:absolute;left:0;top:0;width:60px;height:20px"
+  onclick="window.clicked = 'one'">ONE</button>
+<button id="two" style="position:absolute;left:0;top:0;width:40px;height:20px"
+  onclick="window.clicked = 'two'">TWO</button>
+</body>"""
+
+
+def test_a_partly_covered_button_is_clicked_on_its_part_in_sight(open_page: OpenPage) -> None:
+    """TWO lies over ONE's left two thirds, its middle included (click-test-2 draws its
+    two buttons at random places): a click at ONE's middle, or 5 px into its corner,
+    would press TWO. A person presses the part of ONE they can see."""
+    page = open_page(COVERED)
+    snap = snapshots.take(page)
+    one = by_id(snap, "one")
+    moved, _ = into_view(page, click_on(one), snap, snapshots.take)
+    assert 40 <= moved.x <= 60 and 0 <= moved.y <= 20
+    run_agent(page, Preferring("one"), "Click button ONE.", max_steps=1)  # type: ignore[arg-type]
+    assert page.evaluate("window.clicked") == "one"
+    page.set_content(COVERED.replace("width:40px", "width:60px"))  # wholly covered: nothing to find
+    snap = snapshots.take(page)
+    assert snapshots.where_drawn(page, by_id(snap, "one"), 30, 10) is None
+
+
 MOVING = """<!doctype html><body style="margin:0">
 <button id="b" style="position:absolute;left:0;top:0;width:60px;height:20px">Go</button>
 <script>
