@@ -38,7 +38,12 @@ HISTORY = 4
 PX = 200.0
 
 TAG_BUCKETS = 64
-_WORD = re.compile(r"\w+")
+#: A word, or a number with its minus sign: "-5" is not "5" (use-spinner's "Select -5" once
+#: matched a spinner showing 5, and the policy submitted it). A hyphen between words or
+#: digits ("10-20-2017", "well-known") is no sign.
+_WORD = re.compile(r"(?<!\w)-\d+|\w+")
+#: Not right after a minus sign: where "5" alone starts, it does not start inside "-5".
+_NOT_SIGNED = r"(?<!\w)(?<!(?<!\w)-)"
 #: Quotation marks delimit a value in an instruction; nobody types them with it.
 QUOTE_MARKS = "\"'“”‘’"
 _QUOTED = re.compile(r"\"([^\"]+)\"|'([^']+)'|“([^”]+)”")
@@ -218,7 +223,7 @@ def match_features(text: str | None, instr_words: set[str], instr_norm: str, quo
 
 def _run(w: list[str]) -> re.Pattern[str]:
     """Where lower-cased text says the words ``w``, whole, in this order, whatever is between them."""
-    return re.compile(r"(?<!\w)" + r"\W+".join(map(re.escape, w)) + r"(?!\w)")
+    return re.compile(_NOT_SIGNED + r"\W+".join(map(re.escape, w)) + r"(?!\w)")
 
 
 #: Per element: where the instruction first names its whole text (``first_names``).

@@ -306,3 +306,16 @@ def test_the_element_at_the_counted_place_of_its_kind_is_marked() -> None:
     assert counted(page, "Click the 2nd search result.") == [0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
     assert counted(page, "Check the 0th radio button.") == [0.0] * len(page)  # no place to count to
     assert counted(page, 'Set the seat type to "First" and press Submit.') == [0.0] * len(page)  # a quoted name
+
+
+def test_a_number_keeps_its_minus_sign() -> None:
+    """use-spinner's "Select -5" once matched a spinner showing 5, and the policy pressed
+    Submit there: "-5" and "5" are different words, and a field showing one is not named
+    by the other. A hyphen between words or digits is no sign."""
+    assert words("Select -5 with the spinner") == ["select", "-5", "with", "the", "spinner"]
+    assert words("10-20-2017, well-known") == ["10", "20", "2017", "well", "known"]
+    five, minus_five = element(1, "input", value="5", text="5"), element(2, "span", text="-5")
+    named = first_names([five, minus_five], "Select -5 with the spinner")
+    assert named[0] is None and named[1] is not None and named[1].group() == "-5"
+    assert first_names([five], "Select 5 now")[0] is not None
+    assert first_names([element(3, "span", text="known")], "a well-known name")[0] is not None
