@@ -432,6 +432,48 @@ def counted(elements: list[Element], instruction: str) -> list[float]:
     return out
 
 
+#: The first letters of a word that say which word it is, whatever its ending: the
+#: instruction's "directed" meets the label "Director", "departing" meets "Departure".
+STEM = 5
+
+
+def _stem(word: str) -> str | None:
+    """A word's stem, or None for a word too short to tell (2 letters: "to", "by") and for
+    a number, which is a value, not a label's word."""
+    if len(word) < 3 or word.lstrip("-").isdigit():
+        return None
+    return word[:STEM]
+
+
+def _stems(text: str | None) -> set[str]:
+    return {s for s in map(_stem, words(text)) if s}
+
+
+def stem_matches(
+    elements: list[Element], label_of: list[tuple[int | None, int | None]], instruction: str, offsets: list[tuple[int, int]]
+) -> np.ndarray:
+    """(E, T, 3) bool: per element and instruction word piece, whether the stem of the word
+    the piece is in is among the stems of the element's own words, of its label before, of
+    its label after.
+
+    The copy head reads the value next to the words that echo a field's label ("from
+    **year** 1994" for "Year"). Sentence vectors of a piece against a label tell that
+    echo well for the same word and badly for a word of the same root: "directed by
+    Stuart" against "Director Name", "departing from" against "Departure City". The
+    policy typed such values into the wrong fields of forms whose labels it reads by
+    vectors alone (multi-layouts, multi-orderings).
+    """
+    lower = instruction.lower()
+    spans = [(m.start(), m.end(), _stem(m.group())) for m in _WORD.finditer(lower)]
+    piece_stems = [next((s for a0, b0, s in spans if a0 <= a < b0), None) for a, _ in offsets]
+    out = np.zeros((len(elements), len(offsets), 3), dtype=bool)
+    for i, e in enumerate(elements):
+        texts = [e.text, *(None if j is None else elements[j].text for j in label_of[i])]
+        for k, own in enumerate(map(_stems, texts)):
+            out[i, :, k] = [s is not None and s in own for s in piece_stems]
+    return out
+
+
 def _point(action: Action) -> tuple[float, float] | None:
     if action.x is not None and action.y is not None:
         return action.x, action.y
@@ -571,6 +613,7 @@ class StepFeatures:
     refs: list[int]  # the element ref of each row
     offsets: list[tuple[int, int]]  # the character span of each instruction word piece
     mentions: torch.Tensor  # (E, 2) the word pieces where the instruction names each element, or -1
+    stem_matches: torch.Tensor  # (E, T, 3) bool: a piece's word stem is in the element's words, its labels' (``stem_matches``)
 
 
 def visible_elements(snapshot: DomSnapshot) -> list[Element]:
@@ -675,6 +718,7 @@ def featurize(
         refs=[e.ref for e in elements],
         offsets=offsets,
         mentions=torch.from_numpy(mentions(names, offsets)),
+        stem_matches=torch.from_numpy(stem_matches(elements, label_of, instruction, offsets)),
     )
 
 

@@ -49,7 +49,7 @@ IGNORE = -100
 #: Word pieces either side of a piece that its label context looks at ("from year 1994": "year").
 CONTEXT_WINDOW = 3
 #: Label-context features per word piece; see ``label_context``.
-N_CONTEXT_FEATURES = 12
+N_CONTEXT_FEATURES = 24
 #: Copy-span lengths (in word pieces) the span head tells apart; longer ones share the last.
 SPAN_LENGTHS = 32
 
@@ -84,6 +84,7 @@ class Batch:
     tok_mask: torch.Tensor  # (B, T)
     mention_emb: torch.Tensor  # (B, E, 384) the contextual vector of where the instruction names each element
     context_emb: torch.Tensor  # (B, E, 384) the words around where it names each element ("email from _ to")
+    stem_matches: torch.Tensor  # (B, E, T, 3) bool: a piece's word stem is in the element's words, its labels'
     target: torch.Tensor | None = None  # (B,) index of the target element
     op: torch.Tensor | None = None  # (B,) index into OPS
     key: torch.Tensor | None = None  # (B,) index into config.keys or IGNORE
@@ -137,6 +138,7 @@ def collate(
         tok_mask=tok_mask,
         mention_emb=weights @ tok_emb,
         context_emb=_pad([vectors(s.context_texts) for s in steps], e),
+        stem_matches=_pad([F.pad(s.stem_matches, (0, 0, 0, t - s.stem_matches.shape[1])) for s in steps], e),
     )
     if labels is not None:
         cols = torch.tensor(labels, dtype=torch.long).reshape(len(steps), 5)
@@ -399,9 +401,11 @@ def _mean(tensors: list[torch.Tensor]) -> torch.Tensor:
 
 
 def label_context(b: Batch, target: torch.Tensor) -> torch.Tensor:
-    """(B, T, 12): how much each instruction word piece, and the pieces just before and
+    """(B, T, 24): how much each instruction word piece, and the pieces just before and
     just after it, are like the chosen element's own words, its labels before and after,
-    and the nearer of those two (its own label, not the next field's: ``NEARER_LABEL``).
+    and the nearer of those two (its own label, not the next field's: ``NEARER_LABEL``):
+    by sentence vectors (columns 0-3) and by shared word stems (4-7; ``stem_matches``).
+    Columns 8-15 are the same for the pieces before, 16-23 for the pieces after.
 
     An instruction names a value by the words next to it, and those words echo the
     field's label: "from **year** 1994" for the field labelled "Year", "**directed**
@@ -412,14 +416,18 @@ def label_context(b: Batch, target: torch.Tensor) -> torch.Tensor:
     """
     rows = torch.arange(target.shape[0])
     before, after = b.label_emb[rows, target], b.after_emb[rows, target]
-    nearer = torch.where((b.elem_num[rows, target, NEARER_LABEL] < 0)[:, None], after, before)
+    after_is_nearer = b.elem_num[rows, target, NEARER_LABEL] < 0
+    nearer = torch.where(after_is_nearer[:, None], after, before)
     texts = torch.stack([b.elem_emb[rows, target], before, after, nearer], dim=1)
     sims = F.normalize(b.tok_emb, dim=-1) @ F.normalize(texts, dim=-1).transpose(1, 2)  # (B, T, 4)
-    sims = sims.masked_fill(~b.tok_mask[..., None], 0.0)
-    t = sims.shape[1]
-    preceding = torch.stack([F.pad(sims, (0, 0, k, 0))[:, :t] for k in range(1, CONTEXT_WINDOW + 1)]).amax(0)
-    following = torch.stack([F.pad(sims, (0, 0, 0, k))[:, k:] for k in range(1, CONTEXT_WINDOW + 1)]).amax(0)
-    return torch.cat([sims, preceding, following], dim=-1)
+    stems = b.stem_matches[rows, target].float()  # (B, T, 3): own, before, after
+    nearer_stem = torch.where(after_is_nearer[:, None], stems[..., 2], stems[..., 1])
+    likeness = torch.cat([sims, stems, nearer_stem[..., None]], dim=-1)
+    likeness = likeness.masked_fill(~b.tok_mask[..., None], 0.0)
+    t = likeness.shape[1]
+    preceding = torch.stack([F.pad(likeness, (0, 0, k, 0))[:, :t] for k in range(1, CONTEXT_WINDOW + 1)]).amax(0)
+    following = torch.stack([F.pad(likeness, (0, 0, 0, k))[:, k:] for k in range(1, CONTEXT_WINDOW + 1)]).amax(0)
+    return torch.cat([likeness, preceding, following], dim=-1)
 
 
 def _masked_ce(logits: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:

@@ -26,6 +26,7 @@ from demoforge.learn.features import (
     named_places,
     nearness_features,
     page_view,
+    stem_matches,
     texts_of,
     token_features,
     visible_elements,
@@ -319,3 +320,26 @@ def test_a_number_keeps_its_minus_sign() -> None:
     assert named[0] is None and named[1] is not None and named[1].group() == "-5"
     assert first_names([five], "Select 5 now")[0] is not None
     assert first_names([element(3, "span", text="known")], "a well-known name")[0] is not None
+
+
+def test_a_word_of_the_instruction_echoes_a_label_of_the_same_root() -> None:
+    """"departing from" echoes the label "Departure City"; a short word ("to") or a number
+    echoes nothing, and each piece of a word reads the whole word's stem ("Ko|tze|bu|e")."""
+    elements = [
+        Element(ref=1, tag="label", text="Departure City", box=Box(x=0, y=0, width=90, height=10)),
+        Element(ref=2, tag="input", input_type="text", box=Box(x=0, y=10, width=90, height=20)),
+        Element(ref=3, tag="label", text="To 10 (Kotzebue)", box=Box(x=0, y=40, width=90, height=10)),
+        Element(ref=4, tag="button", text="Submit departures", box=Box(x=0, y=70, width=90, height=20)),
+    ]
+    instruction = "Book a flight departing from Anchorage to 10 Kotzebue"
+    offsets = text_encoder().tokens(instruction)[1]
+    pieces = [instruction[a:b] for a, b in offsets]
+    got = stem_matches(elements, labels(elements), instruction, offsets)
+    assert got.shape == (4, len(offsets), 3)
+    departing = pieces.index("departing")
+    assert got[1, departing].tolist() == [False, True, False]  # the field's label before it
+    assert got[3, departing].tolist() == [True, False, False]  # the button's own words
+    assert not got[:, pieces.index("to")].any() and not got[:, pieces.index("10")].any()
+    kotzebue = [k for k, (a, _) in enumerate(offsets) if a >= instruction.index("Kotzebue")]
+    assert len(kotzebue) == 4 and got[2, kotzebue, 0].all()  # the label's own words
+    assert got[3, kotzebue, 1].all()  # the button's label before it

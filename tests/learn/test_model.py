@@ -110,19 +110,28 @@ def test_a_value_is_read_by_the_words_before_it_that_echo_the_fields_label() -> 
     step = featurize(instruction, DomSnapshot(elements=elements), [], encoder)
     context = label_context(collate([step, step], encoder), torch.tensor([1, 3]))  # the Year field, the Director Name field
     pieces = [instruction[a:b] for a, b in step.offsets]
-    before_label = context[:, :, 5]  # the pieces before each piece, against the field's label before it
+    before_label = context[:, :, 9]  # the pieces before each piece, against the field's label before it
     assert pieces[int(before_label[0].argmax())] == "1994"
     assert pieces[int(before_label[1, : pieces.index("from")].argmax())] in ("by", "Stuart")
-    assert context.shape == (2, len(pieces), 12)
-    assert torch.equal(context[:, :, 7], before_label)  # its nearer label is the one above it
+    assert context.shape == (2, len(pieces), 24)
+    assert torch.equal(context[:, :, 11], before_label)  # its nearer label is the one above it
+    # By stems: "directed" echoes "Director", so the piece after it is the Director Name
+    # field's value by its label before; "year" echoes "Year". The sentence vectors of
+    # the two words differ; their first letters do not.
+    stem_before = context[:, :, 13]
+    assert stem_before[1, pieces.index("by")] == 1 and stem_before[1, pieces.index("directed")] == 0
+    assert stem_before[0, pieces.index("1994")] == 1 and stem_before[0, pieces.index("by")] == 0
+    assert torch.equal(context[:, :, 15], stem_before)  # the nearer label's stems are those before
+    assert context[:, :, 4].sum() == 0  # an input has no words of its own
 
     # The same form with each label below its field: the nearer label is the one after.
     below = [e.model_copy(update={"box": e.box.model_copy(update={"y": e.box.y + (20 if e.text else -10)})}) for e in elements]
     below = [below[1], below[0], below[3], below[2]]
     step = featurize(instruction, DomSnapshot(elements=below), [], encoder)
     context = label_context(collate([step], encoder), torch.tensor([0]))  # the Year field, above its label
-    assert torch.equal(context[:, :, 7], context[:, :, 6])
-    assert pieces[int(context[0, :, 7].argmax())] == "1994"
+    assert torch.equal(context[:, :, 11], context[:, :, 10])
+    assert torch.equal(context[:, :, 15], context[:, :, 14])
+    assert pieces[int(context[0, :, 11].argmax())] == "1994"
 
 
 def test_an_ensemble_takes_the_choice_its_members_favour_together(monkeypatch) -> None:
