@@ -466,11 +466,17 @@ def stem_matches(
     lower = instruction.lower()
     spans = [(m.start(), m.end(), _stem(m.group())) for m in _WORD.finditer(lower)]
     piece_stems = [next((s for a0, b0, s in spans if a0 <= a < b0), None) for a, _ in offsets]
-    out = np.zeros((len(elements), len(offsets), 3), dtype=bool)
+    own = np.zeros((len(elements), len(offsets)), dtype=bool)
     for i, e in enumerate(elements):
-        texts = [e.text, *(None if j is None else elements[j].text for j in label_of[i])]
-        for k, own in enumerate(map(_stems, texts)):
-            out[i, :, k] = [s is not None and s in own for s in piece_stems]
+        stems = _stems(e.text)
+        own[i] = [s is not None and s in stems for s in piece_stems]
+    # A label is an element of the page: its rows are its own words' matches (``labels``).
+    out = np.zeros((len(elements), len(offsets), 3), dtype=bool)
+    out[:, :, 0] = own
+    for i, pair in enumerate(label_of):
+        for k, j in enumerate(pair, start=1):
+            if j is not None:
+                out[i, :, k] = own[j]
     return out
 
 
