@@ -23,7 +23,7 @@ from demoforge.dataset.miniwob_dom import target_of
 from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.checkpoint import load_policy
 from demoforge.learn.encoder import text_encoder
-from demoforge.learn.features import featurize, page_view, visible_elements
+from demoforge.learn.features import featurize, field_name_pieces, page_view, visible_elements
 from demoforge.learn.model import collate
 
 #: Scrolling is "one wheel notch down": the policy chooses where, not how far.
@@ -60,7 +60,10 @@ class Agent:
         by_ref = snap.by_ref()
         fields = {i for i, ref in enumerate(feats.refs) if takes_a_number(by_ref[ref])}
         digits = torch.tensor([instruction[a:b].isdigit() for a, b in feats.offsets], dtype=torch.bool)
-        d = self.policy.decide(collate([feats], self.encoder), exclude=[exclude], numbers=[(fields, digits)])[0]
+        names = field_name_pieces(instruction, feats.offsets)
+        d = self.policy.decide(
+            collate([feats], self.encoder), exclude=[exclude], numbers=[(fields, digits)], field_names=[names]
+        )[0]
         if d["target"] is None:
             return None
         element = by_ref[feats.refs[d["target"]]]

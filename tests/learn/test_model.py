@@ -8,7 +8,7 @@ import torch
 from demoforge.dataset.actions import OPS
 from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.encoder import text_encoder
-from demoforge.learn.features import StepFeatures, featurize
+from demoforge.learn.features import StepFeatures, featurize, field_name_pieces
 from demoforge.learn.model import Ensemble, Policy, PolicyConfig, collate, label_context
 
 INSTRUCTION = 'Enter the password "d8W" into both text fields.'
@@ -29,6 +29,7 @@ def spans_of(start: torch.Tensor, end: torch.Tensor) -> torch.Tensor:
 def typed_by(
     monkeypatch, instruction: str, step: StepFeatures, starts: dict[int, float], ends: dict[int, float],
     numbers: list[tuple[set[int], torch.Tensor]] | None = None,
+    field_names: list[torch.Tensor] | None = None,
 ) -> str:
     """What the policy types when its network's raw span scores are these (-5 at every other piece)."""
     policy = Policy(PolicyConfig())
@@ -41,14 +42,16 @@ def typed_by(
         return spans_of(start, end)
 
     monkeypatch.setattr(policy, "span_logits", span_logits)
-    return typed_alone(policy, instruction, step, numbers)
+    return typed_alone(policy, instruction, step, numbers, field_names)
 
 
 def typed_alone(
-    policy: Policy, instruction: str, step: StepFeatures, numbers: list[tuple[set[int], torch.Tensor]] | None = None
+    policy: Policy, instruction: str, step: StepFeatures, numbers: list[tuple[set[int], torch.Tensor]] | None = None,
+    field_names: list[torch.Tensor] | None = None,
 ) -> str:
     """The text ``policy`` types, deciding alone on ``step``."""
-    s, e = Ensemble([policy]).decide(collate([step], text_encoder()), numbers=numbers)[0]["span"]
+    batch = collate([step], text_encoder())
+    s, e = Ensemble([policy]).decide(batch, numbers=numbers, field_names=field_names)[0]["span"]
     return instruction[step.offsets[s][0] : step.offsets[e][1]]
 
 
@@ -238,3 +241,20 @@ def test_a_click_holds_only_modifiers_and_a_press_presses_a_key(
         policy.key_head.bias.copy_(torch.tensor([favour[k] for k in policy.cfg.keys]))
     decision = Ensemble([policy]).decide(collate([step], text_encoder()))[0]
     assert (decision["op"], decision["key"]) == (op, key)
+
+
+def test_a_copied_span_never_holds_a_field_name_the_instruction_writes_with_a_colon(monkeypatch) -> None:
+    """The head once typed "GYY to: Sand Point, AK" into the From field: its start and its
+    end were each the best for the field, and whole words."""
+    instruction = "Book the cheapest one-way flight from: GYY to: Sand Point, AK on 11/20/2016."
+    step, pieces = field_step(instruction, Element(ref=1, tag="input", box=Box(x=0, y=0, width=90, height=20)))
+    names = field_name_pieces(instruction, step.offsets)
+    assert [p for p, n in zip(pieces, names) if n] == ["from", ":", "to", ":"]
+    gyy, ak = pieces.index("G"), pieces.index("AK")
+    prefers = ({gyy: 5.0}, {ak: 5.0, gyy + 2: 4.0})  # the raw preference runs over "to:"
+    assert typed_by(monkeypatch, instruction, step, *prefers) == "GYY to: Sand Point, AK"
+    assert typed_by(monkeypatch, instruction, step, *prefers, field_names=[names]) == "GYY"
+    # A colon inside a number is no field name.
+    other = "Enter 10:30 and press: Submit"
+    _, offsets = text_encoder().tokens(other)
+    assert [other[a:b] for (a, b), n in zip(offsets, field_name_pieces(other, offsets)) if n] == ["press", ":"]
