@@ -200,6 +200,11 @@ def field_value(e: Element) -> str:
     return e.value or ""
 
 
+def _within(spans: list[tuple[int, int]], a: int, b: int) -> bool:
+    """Whether the characters a..b lie wholly inside one of ``spans``."""
+    return any(s <= a and b <= e for s, e in spans)
+
+
 #: A field's name written into the instruction before its value: "from: Akuton, AK to:
 #: Binghamton, NY". A colon inside a word or a number ("10:30") is none.
 _FIELD_NAME = re.compile(r"\b\w+:(?=\s|$)")
@@ -211,7 +216,7 @@ def field_name_pieces(instruction: str, offsets: list[tuple[int, int]]) -> torch
     verbatim in their instruction holds one, and the copy head, whose span scores a
     start and an end, once typed "GYY to: Sand Point, AK" into the From field."""
     names = [m.span() for m in _FIELD_NAME.finditer(instruction)]
-    return torch.tensor([any(s <= a and b <= e for s, e in names) for a, b in offsets], dtype=torch.bool)
+    return torch.tensor([_within(names, a, b) for a, b in offsets], dtype=torch.bool)
 
 
 def quoted(text: str) -> list[str]:
@@ -596,12 +601,11 @@ def token_features(
     n = max(len(offsets), 1)
     rows = []
     for i, (a, b) in enumerate(offsets):
-        inside = lambda spans: float(any(s <= a and b <= t for s, t in spans))  # noqa: E731
         rows.append(
             [
-                inside(quote_spans),
-                inside(typed),
-                inside(filled),
+                float(_within(quote_spans, a, b)),
+                float(_within(typed, a, b)),
+                float(_within(filled, a, b)),
                 i / n,
                 float(instruction[a] not in QUOTE_MARKS and (a == 0 or not instruction[a - 1].isalnum())),
                 float(instruction[b - 1] not in QUOTE_MARKS and (b == len(instruction) or not instruction[b].isalnum())),
