@@ -9,6 +9,7 @@ instruction text and the page. It never reads a page's scripts or state.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from demoforge.dataset.miniwob_dom import target_of
 from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.checkpoint import load_policy
 from demoforge.learn.encoder import text_encoder
-from demoforge.learn.features import featurize, field_name_pieces, page_view, visible_elements
+from demoforge.learn.features import featurize, field_name_pieces, page_rows, page_view, visible_elements
 from demoforge.learn.model import collate
 
 #: Scrolling is "one wheel notch down": the policy chooses where, not how far.
@@ -144,13 +145,17 @@ def opens_under_pointer(
     A person moves the pointer to what they mean to click and sees what the page does
     on the way; the recordings hold only the click that followed, on the opened menu.
     Pages that do nothing on pointing (no script marks the element) cost no waiting.
+    What is shown counts, not the order of the page's nodes: a pie menu (wheelnav)
+    moves the pointed slice's nodes to the end of its drawing, to paint it on top,
+    and shows nothing new; taken for an opened menu, it had the agent decide again
+    on the reordered page, and click another slice.
     """
     page.mouse.move(*point(action, snap))  # where the click would land
     if observe(page) == snap:
         return False
     page.wait_for_timeout(DWELL_MS)
     after, _ = observe_still(page, observe)
-    return page_view(after) != page_view(snap)
+    return bool(Counter(page_rows(after)) - Counter(page_rows(snap)))
 
 
 #: Actions that act at a point on their target: the pointer can only reach it in sight.

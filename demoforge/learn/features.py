@@ -688,11 +688,15 @@ def page_view(snapshot: DomSnapshot) -> str:
     """
     elements = visible_elements(snapshot)
     focused = next((i for i, e in enumerate(elements) if e.ref == snapshot.focused), None)
-    rows = [
+    return json.dumps([focused, page_rows(snapshot)])
+
+
+def page_rows(snapshot: DomSnapshot) -> list[tuple]:
+    """What the policy can tell of each element in sight, in reading order, refs left out."""
+    return [
         (element_string(e), e.value, e.checked, e.filled, e.focused, e.box.x, e.box.y, e.box.width, e.box.height)
-        for e in elements
+        for e in visible_elements(snapshot)
     ]
-    return json.dumps([focused, rows])
 
 
 def texts_of(instruction: str, snapshot: DomSnapshot) -> list[str]:

@@ -207,6 +207,21 @@ def test_pointing_at_what_does_not_answer_it_opens_nothing(open_page: OpenPage) 
     assert not opens_under_pointer(page, click_on(by_id(snap, "s")), snap, snapshots.take)
 
 
+PIE = """<!doctype html><body style="margin:0"><svg id="pie" width="200" height="40">
+<text id="a" x="10" y="20" onmouseenter="this.parentNode.appendChild(this)">Alpha</text>
+<text id="b" x="110" y="20" onmouseenter="this.parentNode.appendChild(this)">Beta</text>
+</svg></body>"""
+
+
+def test_pointing_at_what_is_only_drawn_on_top_opens_nothing(open_page: OpenPage) -> None:
+    """A pie menu moves the pointed slice's nodes last, to paint them on top: the page
+    then shows what it showed before, in another order, and nothing was opened."""
+    page = open_page(PIE)
+    snap = snapshots.take(page)
+    assert not opens_under_pointer(page, click_on(by_id(snap, "a")), snap, snapshots.take)
+    assert [e.id for e in snapshots.take(page).elements if e.tag == "text"] == ["b", "a"]  # it did reorder
+
+
 LIST_BOX = """<!doctype html><body style="margin:0">
 <select id="list" multiple size="3" style="position:absolute;left:0;top:0;width:100px;font-size:14px">
   <option id="o1">One</option><option id="o2">Two</option><option id="o3">Three</option>
