@@ -138,9 +138,10 @@ DWELL_MS = 400
 
 def opens_under_pointer(
     page: Page, action: Action, snap: DomSnapshot, observe: Callable[[Page], DomSnapshot]
-) -> bool:
-    """Point at ``action``'s target; True when that showed something the page did not
-    show before (a submenu), which the agent should look at before clicking.
+) -> DomSnapshot | None:
+    """Point at ``action``'s target; the page as pointing left it when that showed something
+    the page did not show before (a submenu), which the agent should look at before
+    clicking; else None.
 
     A person moves the pointer to what they mean to click and sees what the page does
     on the way; the recordings hold only the click that followed, on the opened menu.
@@ -152,10 +153,16 @@ def opens_under_pointer(
     """
     page.mouse.move(*point(action, snap))  # where the click would land
     if observe(page) == snap:
-        return False
+        return None
     page.wait_for_timeout(DWELL_MS)
     after, _ = observe_still(page, observe)
-    return bool(Counter(page_rows(after)) - Counter(page_rows(snap)))
+    return after if Counter(page_rows(after)) - Counter(page_rows(snap)) else None
+
+
+def opened(before: DomSnapshot, after: DomSnapshot) -> frozenset[int]:
+    """The elements in sight on ``after`` that were not on ``before``: what pointing opened.
+    A hover colour changes an element's row but opens nothing."""
+    return frozenset(e.ref for e in visible_elements(after)) - {e.ref for e in visible_elements(before)}
 
 
 #: Actions that act at a point on their target: the pointer can only reach it in sight.
@@ -246,11 +253,17 @@ def run_agent(
     cannot loop. A state is what the page shows (``page_view``), and an action
     is remembered by its target's place on it, not by the target's ref: a page
     that draws the same content anew has new nodes for it.
+    A target that pointing opened something from (a submenu: elements not in
+    sight before) is not clicked while what it opened is in sight: a person
+    goes on into the submenu. The policy, trained on clicks made with the menu
+    already open under the hand, would take its parent item again, and a jQuery
+    UI menu takes a click on a parent item for the choice of that item.
     ``step_ms`` records the decision time per step (observe + decide), the
     figure the agent's speed budget is about; acting waits for the page.
     """
     run = Run()
     tried: dict[str, set[tuple[int, str]]] = {}  # page view -> (element's place, op)
+    openers: dict[int, tuple[str, frozenset[int]]] = {}  # ref -> (op, what pointing at it opened)
     for _ in range(max_steps):
         snap, observe_ms = observe_still(page, observe)
         if done():
@@ -259,14 +272,19 @@ def run_agent(
         t0 = time.perf_counter()
         done_here = tried.setdefault(page_view(snap), set())
         places = [e.ref for e in visible_elements(snap)]
-        ruled_out = frozenset((places[i], op) for i, op in done_here)
+        ruled_out = frozenset((places[i], op) for i, op in done_here) | {
+            (ref, op) for ref, (op, shows) in openers.items() if ref in places and shows & set(places)
+        }
         action = agent.decide(instruction, snap, run.actions, ruled_out)
         run.step_ms.append(observe_ms + (time.perf_counter() - t0) * 1000)
         if action is None:
             run.stopped = "nothing to act on"
             return run
         action, snap = into_view(page, action, snap, observe)
-        if action.op in CLICKS and opens_under_pointer(page, action, snap, observe):
+        after = opens_under_pointer(page, action, snap, observe) if action.op in CLICKS else None
+        if after is not None:
+            if action.ref is not None and (shows := opened(snap, after)):
+                openers[action.ref] = (action.op, shows)
             continue  # the pointer rests on the target; the next look sees what it opened
         if action.ref in places:
             done_here.add((places.index(action.ref), action.op))

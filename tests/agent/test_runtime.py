@@ -14,6 +14,7 @@ from demoforge.agent.runtime import (
     hiding,
     into_view,
     observe_still,
+    opened,
     opens_under_pointer,
     run_agent,
 )
@@ -198,6 +199,34 @@ def test_the_agent_looks_at_what_pointing_opened_before_it_clicks(open_page: Ope
     run = run_agent(page, Preferring("child", "parent"), "Choose Child.", max_steps=3,  # type: ignore[arg-type]
                     done=lambda: page.evaluate("window.clicked !== undefined"))
     assert page.evaluate("window.clicked") == "child"
+    assert run.stopped == "done" and len(run.actions) == 1
+
+
+def test_an_item_is_not_clicked_while_what_pointing_at_it_opened_shows(open_page: OpenPage) -> None:
+    """A policy that would take the parent again on the opened menu clicks into the
+    submenu instead: the parent was a way through, as a person's hand passes over it."""
+    page = open_page(MENU)
+    policy = Preferring("parent", "child")
+    run = run_agent(page, policy, "Choose Child.", max_steps=3,  # type: ignore[arg-type]
+                    done=lambda: page.evaluate("window.clicked !== undefined"))
+    assert page.evaluate("window.clicked") == "child"
+    assert policy.clicked == ["parent", "child"] and len(run.actions) == 1
+
+
+HIGHLIGHT = """<!doctype html><body style="margin:0">
+<button id="b" style="position:absolute;left:0;top:0;width:80px;height:20px"
+  onmouseenter="this.className = 'lit'" onclick="window.clicked = 'b'">Like</button>
+</body>"""
+
+
+def test_a_target_that_only_lights_up_when_pointed_at_is_clicked(open_page: OpenPage) -> None:
+    """A class put on by pointing changes how the button looks and opens nothing: it stays clickable."""
+    page = open_page(HIGHLIGHT)
+    snap = snapshots.take(page)
+    after = opens_under_pointer(page, click_on(by_id(snap, "b")), snap, snapshots.take)
+    assert after is not None and not opened(snap, after)  # the page changed, and showed nothing new
+    run = run_agent(page, Preferring("b"), "Like it.", max_steps=3,  # type: ignore[arg-type]
+                    done=lambda: page.evaluate("window.clicked !== undefined"))
     assert run.stopped == "done" and len(run.actions) == 1
 
 
