@@ -165,6 +165,34 @@ def opened(before: DomSnapshot, after: DomSnapshot) -> frozenset[int]:
     return frozenset(e.ref for e in visible_elements(after)) - {e.ref for e in visible_elements(before)}
 
 
+def item_of(snap: DomSnapshot, ref: int) -> frozenset[int]:
+    """The elements in sight that make one item with ``ref``: those inside the widest
+    element around it that shows nothing else (a menu item's text and its caret icon;
+    not the list of items around them).
+
+    Pointing at an item's caret opens its submenu as pointing at its text does; a
+    person then takes neither for the thing to click.
+    """
+    by = snap.by_ref()
+
+    def line(r: int | None) -> list[int]:  # r, then its ancestors
+        out: list[int] = []
+        while r is not None and r in by and r not in out:
+            out.append(r)
+            r = by[r].parent
+        return out
+
+    lines = {e.ref: line(e.ref) for e in visible_elements(snap)}
+    chain = line(ref)
+    item = {ref}
+    for a in chain:
+        inside = {v for v, up in lines.items() if a in up}
+        if any(v not in chain and ref not in lines[v] for v in inside):
+            break  # a holds something beside the item: a list of items
+        item |= inside
+    return frozenset(item)
+
+
 #: Actions that act at a point on their target: the pointer can only reach it in sight.
 AT_TARGET_OPS = ("click", "dblclick", "type", "select")
 #: At most this many turns of the wheel bring a target into sight.
@@ -254,10 +282,11 @@ def run_agent(
     is remembered by its target's place on it, not by the target's ref: a page
     that draws the same content anew has new nodes for it.
     A target that pointing opened something from (a submenu: elements not in
-    sight before) is not clicked while what it opened is in sight: a person
-    goes on into the submenu. The policy, trained on clicks made with the menu
-    already open under the hand, would take its parent item again, and a jQuery
-    UI menu takes a click on a parent item for the choice of that item.
+    sight before) is not clicked, nor is the rest of its item (``item_of``),
+    while what it opened is in sight: a person goes on into the submenu. The
+    policy, trained on clicks made with the menu already open under the hand,
+    would take the parent item again, and a jQuery UI menu takes a click on a
+    parent item for the choice of that item.
     ``step_ms`` records the decision time per step (observe + decide), the
     figure the agent's speed budget is about; acting waits for the page.
     """
@@ -284,7 +313,7 @@ def run_agent(
         after = opens_under_pointer(page, action, snap, observe) if action.op in CLICKS else None
         if after is not None:
             if action.ref is not None and (shows := opened(snap, after)):
-                openers[action.ref] = (action.op, shows)
+                openers.update(dict.fromkeys(item_of(after, action.ref), (action.op, shows)))
             continue  # the pointer rests on the target; the next look sees what it opened
         if action.ref in places:
             done_here.add((places.index(action.ref), action.op))

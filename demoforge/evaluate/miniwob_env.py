@@ -171,13 +171,18 @@ class MiniWoBEnv:
         elements between episodes (click-test-2's two buttons), so the focus the
         last episode's click left would tell the policy that this episode's
         button had been pressed already, and each episode would depend on the
-        one before it.
+        one before it. The pointer starts outside the task, as a person's hand
+        leaves the start cover: left where the last episode's click was, it
+        rests on whatever the new instance draws there, and a menu item under
+        it opens its submenu before the agent has done anything.
         """
         page = self.page
         if self.task.startswith("flight."):
             # The flight pages live in an iframe that must be reloaded cleanly.
             page.goto(self.url)
             page.wait_for_selector("#sync-task-cover", state="attached")
+        viewport = page.viewport_size or VIEWPORT
+        page.mouse.move(viewport["width"] - 1, viewport["height"] - 1)  # the corner beyond the task area
         page.evaluate(
             """([seed, mode]) => {
                 if (core.EP_TIMER !== null) { core.endEpisode(0); }

@@ -13,6 +13,7 @@ from demoforge.agent.runtime import (
     Agent,
     hiding,
     into_view,
+    item_of,
     observe_still,
     opened,
     opens_under_pointer,
@@ -202,15 +203,34 @@ def test_the_agent_looks_at_what_pointing_opened_before_it_clicks(open_page: Ope
     assert run.stopped == "done" and len(run.actions) == 1
 
 
+NESTED = """<!doctype html><body style="margin:0"><ul id="menu" style="list-style:none;margin:0;padding:0">
+<li id="item"><div id="parent" style="width:80px;height:20px" onclick="window.clicked = 'parent'">Parent
+  <span id="caret" style="display:inline-block;width:10px;height:10px"></span></div>
+  <ul id="sub" style="display:none;position:absolute;left:90px;top:0;list-style:none;margin:0;padding:0">
+    <li><div id="child" style="width:80px;height:20px" onclick="window.clicked = 'child'">Child</div></li></ul></li>
+<li><div id="other" style="width:80px;height:20px" onclick="window.clicked = 'other'">Other</div></li>
+</ul><script>
+  document.getElementById("item").onmouseenter = () => {  // as jQuery UI's menu does
+    document.getElementById("parent").className = "ui-state-active";
+    setTimeout(() => { document.getElementById("sub").style.display = "block"; }, 300);
+  };
+</script></body>"""
+
+
 def test_an_item_is_not_clicked_while_what_pointing_at_it_opened_shows(open_page: OpenPage) -> None:
-    """A policy that would take the parent again on the opened menu clicks into the
-    submenu instead: the parent was a way through, as a person's hand passes over it."""
-    page = open_page(MENU)
-    policy = Preferring("parent", "child")
+    """A policy that would take the parent item again on the opened menu, by its caret
+    or by its text, clicks into the submenu instead: the parent was a way through, as
+    a person's hand passes over it (a jQuery UI menu takes a click on it for a choice)."""
+    page = open_page(NESTED)
+    snap = snapshots.take(page)
+    ids = {e.ref: e.id for e in snap.elements}
+    assert {ids[r] for r in item_of(snap, by_id(snap, "caret").ref)} == {"caret", "parent"}
+    assert {ids[r] for r in item_of(snap, by_id(snap, "other").ref)} == {"other"}
+    policy = Preferring("caret", "parent", "child")
     run = run_agent(page, policy, "Choose Child.", max_steps=3,  # type: ignore[arg-type]
                     done=lambda: page.evaluate("window.clicked !== undefined"))
     assert page.evaluate("window.clicked") == "child"
-    assert policy.clicked == ["parent", "child"] and len(run.actions) == 1
+    assert policy.clicked == ["caret", "child"] and len(run.actions) == 1
 
 
 HIGHLIGHT = """<!doctype html><body style="margin:0">

@@ -96,6 +96,19 @@ def test_an_episode_starts_with_nothing_focused(browser: Browser) -> None:
         env.close()
 
 
+def test_an_episode_starts_with_the_pointer_outside_the_task(browser: Browser) -> None:
+    """A pointer left on a menu item by the last episode would open the new instance's submenu."""
+    env = MiniWoBEnv(browser, "click-menu")
+    try:
+        item = next(e for e in env.reset("pointer-1").snapshot.elements if e.tag == "div" and e.text)
+        env.page.mouse.move(*item.box.middle())
+        assert env.page.evaluate("document.querySelectorAll('#area :hover').length") > 0
+        env.reset("pointer-2")
+        assert env.page.evaluate("document.querySelectorAll('#area :hover').length") == 0
+    finally:
+        env.close()
+
+
 def test_gymnasium_style_step_reports_reward(env: MiniWoBEnv) -> None:
     obs = env.reset("step")
     wanted = obs.instruction.split('"')[1]
