@@ -161,7 +161,7 @@ def opens_under_pointer(
 
 def opened(before: DomSnapshot, after: DomSnapshot) -> frozenset[int]:
     """The elements in sight on ``after`` that were not on ``before``: what pointing opened.
-    A hover colour changes an element's row but opens nothing."""
+    A class that pointing puts on an element changes its row and opens nothing."""
     return frozenset(e.ref for e in visible_elements(after)) - {e.ref for e in visible_elements(before)}
 
 
