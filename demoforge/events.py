@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal, Union
 
 import uuid6
@@ -341,6 +342,17 @@ class DomSnapshot(Model):
 
     def by_ref(self) -> dict[int, Element]:
         return {e.ref: e for e in self.elements}
+
+    @staticmethod
+    def ancestors(element: Element, by_ref: dict[int, Element]) -> Iterator[Element]:
+        """The elements of ``by_ref`` around ``element``, nearest first. A malformed
+        snapshot's cycle of parents ends too."""
+        seen = {element.ref}
+        above = by_ref.get(element.parent) if element.parent is not None else None
+        while above is not None and above.ref not in seen:
+            seen.add(above.ref)
+            yield above
+            above = by_ref.get(above.parent) if above.parent is not None else None
 
     def element_at(self, x: float, y: float) -> Element | None:
         """The innermost (smallest) element whose box contains the point."""

@@ -174,16 +174,14 @@ def item_of(snap: DomSnapshot, ref: int) -> frozenset[int]:
     person then takes neither for the thing to click.
     """
     by = snap.by_ref()
+    if ref not in by:
+        return frozenset({ref})
 
-    def line(r: int | None) -> list[int]:  # r, then its ancestors
-        out: list[int] = []
-        while r is not None and r in by and r not in out:
-            out.append(r)
-            r = by[r].parent
-        return out
+    def line(e: Element) -> list[int]:  # e, then its ancestors
+        return [e.ref, *(a.ref for a in DomSnapshot.ancestors(e, by))]
 
-    lines = {e.ref: line(e.ref) for e in visible_elements(snap)}
-    chain = line(ref)
+    lines = {e.ref: line(e) for e in visible_elements(snap)}
+    chain = line(by[ref])
     item = {ref}
     for a in chain:
         inside = {v for v, up in lines.items() if a in up}
@@ -210,15 +208,10 @@ def hiding(snap: DomSnapshot, element: Element, x: float, y: float) -> Box | Non
     submenu beside its parent item lies outside the parent's box too, in sight:
     only the page can tell the two apart (``snapshot.where_drawn``).
     """
-    by = snap.by_ref()
-    ancestor = by.get(element.parent) if element.parent is not None else None
-    for _ in range(len(by)):  # a malformed snapshot's cycle of parents ends too
-        if ancestor is None:
-            break
+    for ancestor in DomSnapshot.ancestors(element, snap.by_ref()):
         box = ancestor.box
         if box.width > 0 and box.height > 0 and not box.contains(x, y):
             return box
-        ancestor = by.get(ancestor.parent) if ancestor.parent is not None else None
     if snap.viewport is None or snap.viewport.contains(x, y):
         return None
     return snap.viewport
@@ -301,8 +294,9 @@ def run_agent(
         t0 = time.perf_counter()
         done_here = tried.setdefault(page_view(snap), set())
         places = [e.ref for e in visible_elements(snap)]
+        in_sight = set(places)
         ruled_out = frozenset((places[i], op) for i, op in done_here) | {
-            (ref, op) for ref, (op, shows) in openers.items() if ref in places and shows & set(places)
+            (ref, op) for ref, (op, shows) in openers.items() if ref in in_sight and shows & in_sight
         }
         action = agent.decide(instruction, snap, run.actions, ruled_out)
         run.step_ms.append(observe_ms + (time.perf_counter() - t0) * 1000)

@@ -40,7 +40,6 @@ import json
 import re
 import uuid
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -425,19 +424,11 @@ def _off_page(element: Element) -> bool:
 def _label_words(control: Element, elements: dict[int, Element]) -> Element | None:
     """The ``<label>`` around a control, or the first element with words inside it
     (a label that wraps its text in a ``<span>`` has none of its own); None without one."""
-    label = next((a for a in _ancestors(control, elements) if a.tag.lower() == "label"), None)
+    label = next((a for a in DomSnapshot.ancestors(control, elements) if a.tag.lower() == "label"), None)
     if label is None or label.text:
         return label
-    inside = (e for e in elements.values() if e.text and any(a.ref == label.ref for a in _ancestors(e, elements)))
+    inside = (e for e in elements.values() if e.text and any(a.ref == label.ref for a in DomSnapshot.ancestors(e, elements)))
     return next(inside, label)
-
-
-def _ancestors(element: Element, elements: dict[int, Element]) -> Iterator[Element]:
-    """The kept elements around ``element``, nearest first."""
-    above = elements.get(element.parent) if element.parent is not None else None
-    while above is not None:
-        yield above
-        above = elements.get(above.parent) if above.parent is not None else None
 
 
 def _scroll_target(container: dict[str, Any], elements: dict[int, Element]) -> Element | None:
