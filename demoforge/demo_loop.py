@@ -20,9 +20,9 @@ from demoforge import config
 
 #: Small, quick tasks whose demonstrations cover clicking, typing and forms. multi-orderings
 #: is there for login-user: the recordings mask every password, so no example shows what
-#: goes into a password field, and only a form whose three fields each take another quoted
-#: value teaches that a value typed into one field is not the next field's (without it the
-#: policy typed login-user's username into the password field too: 0 of 10, with it 4 to 6).
+#: goes into a password field, and a form whose three fields each take another value the
+#: instruction names teaches that a value typed into one field is not the next field's (without
+#: it the policy typed login-user's username into the password field too: 0 of 10, with it 4 to 6).
 DEMO_TASKS = (
     "click-button", "click-link", "click-dialog", "enter-text", "login-user", "click-checkboxes", "multi-orderings",
 )
