@@ -41,6 +41,25 @@ TASK_AREA = Box(x=0, y=0, width=160, height=210)
 #: instruction (handed over as text), the start cover and the reward display.
 HARNESS_IDS = frozenset({"query", "sync-task-cover", "reward-display", "click-canvas"})
 
+#: The query box's text as ``core.getUtterance`` reads it, and the same text with
+#: each element that draws something without words written as its classes; null
+#: where the box draws nothing so.
+QUERY_WITH_ICONS = """() => {
+    const query = document.getElementById('query');
+    if (!query) { return null; }
+    let icons = 0;
+    const read = (node) => {
+        if (node.nodeType === Node.TEXT_NODE) { return node.textContent; }
+        if (node.nodeType !== Node.ELEMENT_NODE) { return ''; }
+        const classes = node.getAttribute('class');
+        if (!node.textContent.trim() && classes && classes.trim()) { icons += 1; return ' ' + classes.trim() + ' '; }
+        return Array.from(node.childNodes).map(read).join('');
+    };
+    const tidy = (text) => text.replace(/\\s+/g, ' ').trim();
+    const drawn = tidy(read(query));
+    return icons ? [tidy(query.textContent), drawn] : null;
+}"""
+
 #: The viewport: the task area plus the harness's reward column beside it.
 VIEWPORT: ViewportSize = {"width": 500, "height": 240}
 
@@ -204,10 +223,17 @@ class MiniWoBEnv:
         """The instruction as the page shows it to a person (the query box's text).
 
         The natural-language tasks return ``{utterance, fields}``; only the
-        utterance is what a person reads, the fields are the answer key.
+        utterance is what a person reads, the fields are the answer key. Where
+        the query box draws a picture without words (click-menu-2's "the item
+        with the [play icon] icon") and the page's utterance is just the box's
+        text, the picture is written as its classes, as the policy reads the
+        icon it stands for; a page that words its picture itself (click-color's
+        swatch) keeps its words.
         """
         response = self.page.evaluate("core.getUtterance()")
-        return response["utterance"] if isinstance(response, dict) else response
+        utterance = response["utterance"] if isinstance(response, dict) else response
+        read, drawn = self.page.evaluate(QUERY_WITH_ICONS) or (None, None)
+        return drawn if utterance == read else utterance
 
     def observe(self) -> Observation:
         return Observation(

@@ -228,6 +228,25 @@ def contained_in(text_norm: str, instr_norm: str) -> bool:
     return f" {text_norm} " in f" {instr_norm} "
 
 
+def match_text(e: Element, instr_norm: str) -> str | None:
+    """What an element says, to match against the instruction: its text; else its
+    classes, where the instruction writes them whole; else its colour's words.
+
+    An icon has no text, and what a person matches is its picture. Where the
+    instruction draws the same picture (click-menu-2's "the item with the [play
+    icon] icon"), the environment writes it as the icon's classes, and so do the
+    icon's own classes here. Classes the instruction does not write whole say
+    nothing a person reads ("ui-icon ui-icon-disk" beside "ui-icon-play"), so
+    they are not read.
+    """
+    if e.text:
+        return e.text
+    classes = page_classes(e.classes)
+    if classes and contained_in(norm(classes), instr_norm):
+        return classes
+    return colour_words(e.color)
+
+
 def match_features(text: str | None, instr_words: set[str], instr_norm: str, quotes: list[str]) -> list[float]:
     """How the words of ``text`` meet the instruction's: overlap, containment, quoted equality."""
     w = words(text)
@@ -547,7 +566,7 @@ def element_features(
         ] + [0.0] * (HISTORY - len(points))
         row = [
             sims[i],
-            *match_features(e.text or colour_words(e.color), instr_words, instr_norm, quotes),
+            *match_features(match_text(e, instr_norm), instr_words, instr_norm, quotes),
             *label_rows,
             *match_features(value, instr_words, instr_norm, quotes),
             float(bool(value) and norm(value) in typed),
