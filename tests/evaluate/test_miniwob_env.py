@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -82,6 +83,26 @@ def test_the_instruction_is_not_on_the_page_even_when_the_query_has_no_words_of_
         assert obs.instruction not in [e.text for e in obs.snapshot.elements]
     finally:
         env.close()
+
+
+def test_an_icon_the_query_draws_is_written_as_its_classes(browser: Browser) -> None:
+    """click-menu-2 draws "the item with the [icon] icon", and its utterance drops the icon;
+    click-color draws a swatch too, but its page words it ("Click on the red colored box")."""
+    menu, colour = MiniWoBEnv(browser, "click-menu-2"), MiniWoBEnv(browser, "click-color")
+    try:
+        icon_instructions = [
+            i for i in (menu.reset(f"icon-{k}").instruction for k in range(12)) if "labeled" not in i
+        ]
+        assert icon_instructions, "some instance names its item by an icon"
+        for instruction in icon_instructions:
+            assert re.search(r"with the ui-icon ui-icon-[\w-]+ icon\.$", instruction)
+        for k in range(6):
+            obs = colour.reset(f"swatch-{k}")
+            assert obs.instruction == colour.page.evaluate("core.getUtterance()")
+            assert "color colored" not in obs.instruction
+    finally:
+        menu.close()
+        colour.close()
 
 
 def test_an_episode_starts_with_nothing_focused(browser: Browser) -> None:

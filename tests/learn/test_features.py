@@ -21,10 +21,12 @@ from demoforge.learn.features import (
     first_names,
     gap,
     labels,
+    match_text,
     mentions,
     mention_contexts,
     named_places,
     nearness_features,
+    norm,
     page_view,
     stem_matches,
     texts_of,
@@ -179,6 +181,23 @@ def test_a_swatch_is_read_by_the_name_and_family_of_its_colour() -> None:
     assert colour_words("rgba(0, 0, 0, 0)") == "" and colour_words(None) == ""
     swatch = Element(ref=1, tag="div", classes="color", color="rgb(0, 255, 255)", box=Box(x=0, y=0, width=50, height=50))
     assert element_string(swatch) == "div color aqua cyan"
+
+
+def test_a_textless_element_matches_by_its_classes_only_where_the_instruction_writes_them_whole() -> None:
+    """click-menu-2 names an item by its icon; the environment writes the icon as its classes."""
+    instruction = "Click the Menu button, and then find and click on the item with the ui-icon ui-icon-play icon."
+    play, stop, item = (
+        element(1, "span", classes="ui-icon ui-icon-play"),
+        element(2, "span", classes="ui-icon ui-icon-stop"),
+        element(3, "div", classes="ui-icon-play", text="Save"),
+    )
+    assert match_text(play, norm(instruction)) == "ui-icon ui-icon-play"
+    assert match_text(stop, norm(instruction)) == ""  # shares "ui", "icon": not the same picture
+    assert match_text(item, norm(instruction)) == "Save"  # text is what a person reads first
+    step = featurize(instruction, DomSnapshot(elements=[play, stop]), [], text_encoder())
+    # The element's own match columns, after its similarity: overlap, whole, quoted, has words.
+    assert step.elem_num[0, 1:5].tolist() == [1.0, 1.0, 0.0, 1.0]
+    assert step.elem_num[1, 1:5].tolist() == [0.0, 0.0, 0.0, 0.0]
 
 
 def test_a_field_reads_the_texts_before_and_after_it_and_how_far_they_are() -> None:
