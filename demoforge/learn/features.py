@@ -62,9 +62,13 @@ IN_QUOTES, WORD_START, WORD_END, QUOTE = 0, 4, 5, 6
 #: Words either side of where the instruction names an element that tell its part in the
 #: instruction: "the email from _ to", "message to _".
 ROLE_WORDS = 2
-#: Numeric features of the whole step: the ops of the recent actions, the step count, and
-#: how a calendar's month stands to the date asked for (``dates.date_features``).
-N_GLOBAL_FEATURES = HISTORY * len(OPS) + 2 + N_DATE_GLOBAL
+#: How the one number an instruction names stands to the one number a field in sight
+#: holds; see ``number_against_field``.
+N_NUMBER_GLOBAL = 4
+#: Numeric features of the whole step: the ops of the recent actions, the step count,
+#: how a calendar's month stands to the date asked for (``dates.date_features``), and
+#: how the number asked for stands to the number a field holds.
+N_GLOBAL_FEATURES = HISTORY * len(OPS) + 2 + N_DATE_GLOBAL + N_NUMBER_GLOBAL
 
 
 def words(text: str | None) -> list[str]:
@@ -257,6 +261,28 @@ def match_features(text: str | None, instr_words: set[str], instr_norm: str, quo
     contained = float(contained_in(n, instr_norm))
     is_quoted = float(n in quotes)
     return [overlap, contained, is_quoted, 1.0]
+
+
+_NUMBER = re.compile(r"-?\d+")
+
+
+def number_against_field(elements: list[Element], instruction: str) -> list[float]:
+    """Whether the number the instruction asks for is above, the same as, or below the
+    number a field holds, and how far (up to 10 apart).
+
+    A spinner ("Select 3 with the spinner") is set by clicking its up or down
+    arrow until it shows the number: which arrow, and when to stop, follow from
+    comparing two numbers, which word matching cannot do ("3" does not match
+    "0"; the policy clicked the down arrow for every number). Read only where
+    it is unambiguous: the instruction names one number (not "0-9"), and one
+    field in sight holds a whole number.
+    """
+    asked = [w for w in words(instruction) if _NUMBER.fullmatch(w)]
+    held = [v for v in (field_value(e).strip() for e in elements) if _NUMBER.fullmatch(v)]
+    if len(asked) != 1 or len(held) != 1:
+        return [0.0] * N_NUMBER_GLOBAL
+    away = int(asked[0]) - int(held[0])
+    return [float(away > 0), float(away == 0), float(away < 0), min(abs(away), 10) / 10]
 
 
 def _run(w: list[str]) -> re.Pattern[str]:
@@ -750,7 +776,8 @@ def featurize(
     n_ops = HISTORY * len(OPS)
     glob[n_ops] = min(len(history), 20) / 10
     glob[n_ops + 1] = float(not history)
-    glob[n_ops + 2 :] = date_glob
+    glob[n_ops + 2 : n_ops + 2 + N_DATE_GLOBAL] = date_glob
+    glob[n_ops + 2 + N_DATE_GLOBAL :] = number_against_field(elements, instruction)
     tok_num = token_features(instruction, offsets, history, elements)
     return StepFeatures(
         elem_num=torch.from_numpy(num),

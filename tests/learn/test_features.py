@@ -10,6 +10,7 @@ import torch
 from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.encoder import text_encoder
 from demoforge.learn.features import (
+    N_NUMBER_GLOBAL,
     NEARER_LABEL,
     QUOTE,
     WORD_END,
@@ -27,6 +28,7 @@ from demoforge.learn.features import (
     named_places,
     nearness_features,
     norm,
+    number_against_field,
     page_view,
     stem_matches,
     texts_of,
@@ -198,6 +200,21 @@ def test_a_textless_element_matches_by_its_classes_only_where_the_instruction_wr
     # The element's own match columns, after its similarity: overlap, whole, quoted, has words.
     assert step.elem_num[0, 1:5].tolist() == [1.0, 1.0, 0.0, 1.0]
     assert step.elem_num[1, 1:5].tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_the_number_asked_for_is_compared_with_the_number_a_field_holds() -> None:
+    """use-spinner: which arrow to click, and when to stop, is a comparison of two numbers."""
+    spinner = [element(1, "input", value="0"), element(2, "span", classes="ui-icon-triangle-1-n")]
+    assert number_against_field(spinner, "Select 3 with the spinner and hit Submit.") == [1.0, 0.0, 0.0, 0.3]
+    assert number_against_field(spinner, "Select -12 with the spinner.") == [0.0, 0.0, 1.0, 1.0]
+    assert number_against_field(spinner, "Select 0 with the spinner.") == [0.0, 1.0, 0.0, 0.0]
+    # Unread where it is not clear which number, or which field: a range, two fields, a select.
+    assert not any(number_against_field(spinner, "Guess the number between 0-9."))
+    assert not any(number_against_field(spinner + [element(3, "input", value="7")], "Select 3."))
+    assert not any(number_against_field([element(1, "select", value="4")], "Select 3."))
+    assert not any(number_against_field([element(1, "input", value="4 apples")], "Select 3."))
+    step = featurize("Select 3 with the spinner.", DomSnapshot(elements=spinner), [], text_encoder())
+    assert step.glob[-N_NUMBER_GLOBAL:].tolist() == pytest.approx([1.0, 0.0, 0.0, 0.3])
 
 
 def test_a_field_reads_the_texts_before_and_after_it_and_how_far_they_are() -> None:
