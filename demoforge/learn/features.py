@@ -232,16 +232,17 @@ def contained_in(text_norm: str, instr_norm: str) -> bool:
     return f" {text_norm} " in f" {instr_norm} "
 
 
-def match_text(e: Element, instr_norm: str) -> str | None:
+def match_text(e: Element, instr_norm: str) -> str:
     """What an element says, to match against the instruction: its text; else its
     classes, where the instruction writes them whole; else its colour's words.
 
     An icon has no text, and what a person matches is its picture. Where the
-    instruction draws the same picture (click-menu-2's "the item with the [play
-    icon] icon"), the environment writes it as the icon's classes, and so do the
-    icon's own classes here. Classes the instruction does not write whole say
-    nothing a person reads ("ui-icon ui-icon-disk" beside "ui-icon-play"), so
-    they are not read.
+    instruction shows the same picture (click-menu-2's "the item with the [play
+    icon] icon"), the environment writes it as the picture's classes, and the
+    icon in the menu is matched by the same classes; an inbox's "star" icon is
+    matched by "click the star icon". Classes the instruction does not write
+    whole say nothing a person reads ("ui-icon ui-icon-disk" beside
+    "ui-icon-play" shares only "ui icon"), so they are not read.
     """
     if e.text:
         return e.text
