@@ -48,8 +48,14 @@ _NOT_SIGNED = r"(?<!\w)(?<!(?<!\w)-)"
 QUOTE_MARKS = "\"'“”‘’"
 _QUOTED = re.compile(r"\"([^\"]+)\"|'([^']+)'|“([^”]+)”")
 
-#: Numeric features per element; see ``element_features`` for their meaning.
-N_ELEMENT_FEATURES = 43 + HISTORY + N_DATE_ELEMENT + 1 + 2
+#: How the one number an instruction names stands to the one number a field in sight
+#: holds; see ``number_against_field``.
+N_NUMBER = 4
+#: Numeric features per element; see ``element_features`` for their meaning. The number
+#: comparison is the same in every row: there, each element can combine it with its own
+#: look and place (the spinner's up arrow above its down arrow); as a global column it
+#: reached the elements only through attention, and the policy ignored it.
+N_ELEMENT_FEATURES = 43 + HISTORY + N_DATE_ELEMENT + 1 + 2 + N_NUMBER
 #: Column of ``element_features`` that says which of an element's two labels is nearer to it:
 #: 1 the text before it, -1 the text after it, 0 neither (a tie, or no text on either side).
 NEARER_LABEL = 1 + 4 + 2 * (1 + 4 + 1)  # after the element's own similarity and matches, and both labels'
@@ -62,13 +68,9 @@ IN_QUOTES, WORD_START, WORD_END, QUOTE = 0, 4, 5, 6
 #: Words either side of where the instruction names an element that tell its part in the
 #: instruction: "the email from _ to", "message to _".
 ROLE_WORDS = 2
-#: How the one number an instruction names stands to the one number a field in sight
-#: holds; see ``number_against_field``.
-N_NUMBER_GLOBAL = 4
-#: Numeric features of the whole step: the ops of the recent actions, the step count,
-#: how a calendar's month stands to the date asked for (``dates.date_features``), and
-#: how the number asked for stands to the number a field holds.
-N_GLOBAL_FEATURES = HISTORY * len(OPS) + 2 + N_DATE_GLOBAL + N_NUMBER_GLOBAL
+#: Numeric features of the whole step: the ops of the recent actions, the step count, and
+#: how a calendar's month stands to the date asked for (``dates.date_features``).
+N_GLOBAL_FEATURES = HISTORY * len(OPS) + 2 + N_DATE_GLOBAL
 
 
 def words(text: str | None) -> list[str]:
@@ -281,7 +283,7 @@ def number_against_field(elements: list[Element], instruction: str) -> list[floa
     asked = [w for w in words(instruction) if _NUMBER.fullmatch(w)]
     held = [v for v in (field_value(e).strip() for e in elements) if _NUMBER.fullmatch(v)]
     if len(asked) != 1 or len(held) != 1:
-        return [0.0] * N_NUMBER_GLOBAL
+        return [0.0] * N_NUMBER
     away = int(asked[0]) - int(held[0])
     return [float(away > 0), float(away == 0), float(away < 0), min(abs(away), 10) / 10]
 
@@ -573,6 +575,7 @@ def element_features(
     nearness = nearness_features(elements, names)
     places = counted(elements, instruction)
     named = named_places(names, instruction)
+    number = number_against_field(elements, instruction)
     n = max(len(elements), 1)
     rows = []
     for i, e in enumerate(elements):
@@ -620,6 +623,7 @@ def element_features(
             *date_rows[i],
             places[i],
             *named[i],
+            *number,
         ]
         rows.append(row)
     return np.asarray(rows, dtype=np.float32).reshape(len(elements), N_ELEMENT_FEATURES)
@@ -777,8 +781,7 @@ def featurize(
     n_ops = HISTORY * len(OPS)
     glob[n_ops] = min(len(history), 20) / 10
     glob[n_ops + 1] = float(not history)
-    glob[n_ops + 2 : n_ops + 2 + N_DATE_GLOBAL] = date_glob
-    glob[n_ops + 2 + N_DATE_GLOBAL :] = number_against_field(elements, instruction)
+    glob[n_ops + 2 :] = date_glob
     tok_num = token_features(instruction, offsets, history, elements)
     return StepFeatures(
         elem_num=torch.from_numpy(num),

@@ -10,7 +10,7 @@ import torch
 from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.encoder import text_encoder
 from demoforge.learn.features import (
-    N_NUMBER_GLOBAL,
+    N_NUMBER,
     NEARER_LABEL,
     QUOTE,
     WORD_END,
@@ -214,7 +214,8 @@ def test_the_number_asked_for_is_compared_with_the_number_a_field_holds() -> Non
     assert not any(number_against_field([element(1, "select", value="4")], "Select 3."))
     assert not any(number_against_field([element(1, "input", value="4 apples")], "Select 3."))
     step = featurize("Select 3 with the spinner.", DomSnapshot(elements=spinner), [], text_encoder())
-    assert step.glob[-N_NUMBER_GLOBAL:].tolist() == pytest.approx([1.0, 0.0, 0.0, 0.3])
+    # In every element's row, where the arrow's own look and place meet it.
+    assert step.elem_num[:, -N_NUMBER:].tolist() == [pytest.approx([1.0, 0.0, 0.0, 0.3])] * 2
 
 
 def test_a_field_reads_the_texts_before_and_after_it_and_how_far_they_are() -> None:
