@@ -13,6 +13,7 @@ from playwright.sync_api import Page
 
 from demoforge.dataset.actions import CLICKS, Action
 from demoforge.dataset.datetime_fields import SEGMENTED_INPUT_TYPES, keys_for
+from demoforge.dataset.reduce import is_editable
 from demoforge.events import DomSnapshot, Element
 
 #: How long the page is given to react after an action (animations, handlers).
@@ -21,7 +22,7 @@ SETTLE_MS = 40
 #: come after a debounce (jQuery UI's autocomplete waits 300 ms after the last key), and
 #: the agent's next look, which waits only while the page is moving, would come first.
 TYPED_PAUSE_MS = 400
-#: Where in a date or time field its first segment is, from the field's left edge (CSS px).
+#: Where a field's text (a date or time field's first segment) begins, from its left edge (CSS px).
 FIRST_SEGMENT_PX = 8
 
 
@@ -29,14 +30,31 @@ def has_focus(element: Element, snap: DomSnapshot) -> bool:
     return element.focused or snap.focused == element.ref
 
 
+def takes_a_number(element: Element) -> bool:
+    """A field the browser lets hold only a number (what it shows a person as a spin box)."""
+    return element.tag.lower() == "input" and element.input_type == "number"
+
+
+def text_start(element: Element) -> tuple[float, float]:
+    """Where a field's text (a date or time field's first segment) begins."""
+    return element.box.x + min(FIRST_SEGMENT_PX, element.box.width / 4), element.box.middle()[1]
+
+
+def aim(element: Element) -> tuple[float, float]:
+    """Where a person points to use ``element``: its middle, but a number field at its text.
+    The arrows that step a number field's value fill the right of a narrow one (guess-number's
+    is 30 px wide), so a click in its middle would change the number it was meant to focus."""
+    return text_start(element) if takes_a_number(element) else element.box.middle()
+
+
 def point(action: Action, snap: DomSnapshot) -> tuple[float, float]:
-    """Where on the page ``action`` acts: its own point, else its target's centre."""
+    """Where on the page ``action`` acts: its own point, else where its target is aimed at."""
     if action.x is not None and action.y is not None:
         return action.x, action.y
     element = snap.by_ref().get(action.ref) if action.ref is not None else None
     if element is None:
         raise ValueError(f"{action.op} action has neither a point nor a known target")
-    return element.box.middle()
+    return aim(element)
 
 
 def drop_down(element: Element, snap: DomSnapshot) -> Element | None:
@@ -81,7 +99,7 @@ def perform(page: Page, action: Action, snap: DomSnapshot) -> None:
         segmented = target is not None and target.input_type in SEGMENTED_INPUT_TYPES
         if segmented:
             # Keys fill a date or time field from the segment they start in: begin at the first.
-            mouse.click(target.box.x + min(FIRST_SEGMENT_PX, target.box.width / 4), target.box.middle()[1])
+            mouse.click(*text_start(target))
         elif target is not None and not has_focus(target, snap):
             mouse.click(*point(action, snap))
         # ``text`` is the field's whole text: replace what is there.
@@ -92,6 +110,9 @@ def perform(page: Page, action: Action, snap: DomSnapshot) -> None:
         else:
             keyboard.press("Backspace")
     elif action.op == "press":
+        if target is not None and is_editable(action.target) and not has_focus(target, snap):
+            # Keys go to the focused field (ArrowUp steps a number only there): into it first.
+            mouse.click(*aim(target))
         try:
             keyboard.press(action.key or "Enter")
         except PlaywrightError as exc:

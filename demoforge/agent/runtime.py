@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from playwright.sync_api import Page
 
-from demoforge.agent.actuate import drop_down, perform, point
+from demoforge.agent.actuate import aim, drop_down, perform, point, takes_a_number
 from demoforge.capture import snapshot as snapshots
 from demoforge.dataset.actions import CLICKS, OPS, Action
 from demoforge.dataset.miniwob_dom import target_of
@@ -68,7 +68,7 @@ class Agent:
         if d["target"] is None:
             return None
         element = by_ref[feats.refs[d["target"]]]
-        x, y = element.box.middle()
+        x, y = aim(element)
         op = d["op"]
         common = {"op": op, "ref": element.ref, "target": target_of(element)}
         if op in ("type", "select"):
@@ -82,11 +82,6 @@ class Agent:
         if op == "drag":  # the policy has no drop target: a drag degrades to a press-and-release
             return Action(**common, x=x, y=y, end_x=x, end_y=y)
         return Action(**common, x=x, y=y, key=d["key"] or None)
-
-
-def takes_a_number(element: Element) -> bool:
-    """A field the browser lets hold only a number (what it shows a person as a spin box)."""
-    return element.tag.lower() == "input" and element.input_type == "number"
 
 
 @dataclass

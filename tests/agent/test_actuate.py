@@ -7,11 +7,12 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page
 
-from demoforge.agent.actuate import perform
+from demoforge.agent.actuate import aim, perform
 from demoforge.agent.runtime import observe_still
 from demoforge.capture import snapshot
 from demoforge.capture.browser import launch_browser
 from demoforge.dataset.actions import Action
+from demoforge.dataset.miniwob_dom import target_of
 from demoforge.events import DomSnapshot, Element
 
 pytestmark = pytest.mark.browser
@@ -80,6 +81,35 @@ def test_press_and_select(page: Page, snap: DomSnapshot) -> None:
     pet = find(snap, "pet")
     perform(page, Action(op="select", ref=pet.ref, text="dog"), snap)
     assert page.input_value("#pet") == "dog"
+
+
+SPIN_PAGE = """<!doctype html><body style="margin:0">
+<input id="guess" type="number" style="position:absolute;left:40px;top:30px;width:30px">
+<button id="submit" style="position:absolute;left:40px;top:60px">Submit</button></body>"""
+
+
+def test_a_number_field_is_clicked_at_its_text_and_an_arrow_key_steps_it(page: Page) -> None:
+    """The arrows of a narrow spin box fill its middle: a click there would step the value,
+    which only an ArrowUp or ArrowDown action should do."""
+    page.set_content(SPIN_PAGE)
+    snap = snapshot.take(page)
+    guess, submit = find(snap, "guess"), find(snap, "submit")
+    perform(page, Action(op="click", ref=guess.ref, x=guess.box.middle()[0], y=guess.box.middle()[1]), snap)
+    assert page.input_value("#guess") != ""  # what the middle does: the arrows took the click
+    page.set_content(SPIN_PAGE)
+    snap = snapshot.take(page)
+    guess, submit = find(snap, "guess"), find(snap, "submit")
+    x, y = aim(guess)
+    perform(page, Action(op="click", ref=guess.ref, x=x, y=y), snap)
+    assert page.input_value("#guess") == "" and find(snapshot.take(page), "guess").focused
+    perform(page, Action(op="type", ref=guess.ref, target=target_of(guess), text="4"), snapshot.take(page))
+    perform(page, Action(op="click", ref=submit.ref, x=submit.box.middle()[0], y=submit.box.middle()[1]), snap)
+    elsewhere = snapshot.take(page)
+    assert not find(elsewhere, "guess").focused
+    perform(page, Action(op="press", ref=guess.ref, target=target_of(guess), key="ArrowUp"), elsewhere)
+    assert page.input_value("#guess") == "5"
+    perform(page, Action(op="press", ref=guess.ref, target=target_of(guess), key="ArrowDown"), snapshot.take(page))
+    assert page.input_value("#guess") == "4"
 
 
 LIST_PAGE = """<!doctype html><body style="margin:0">
