@@ -60,11 +60,12 @@ N_ELEMENT_FEATURES = 43 + HISTORY + N_DATE_ELEMENT + 1 + 2 + N_NUMBER
 #: 1 the text before it, -1 the text after it, 0 neither (a tie, or no text on either side).
 NEARER_LABEL = 1 + 4 + 2 * (1 + 4 + 1)  # after the element's own similarity and matches, and both labels'
 #: Numeric features per instruction word piece; see ``token_features``.
-N_TOKEN_FEATURES = 7
+N_TOKEN_FEATURES = 8
 #: Columns of ``token_features``: the piece is inside a quoted value (its marks included);
 #: the piece starts a word / ends a word (a quotation mark does neither); the piece is a
-#: quotation mark that opens or closes a value (not an apostrophe inside a word).
-IN_QUOTES, WORD_START, WORD_END, QUOTE = 0, 4, 5, 6
+#: quotation mark that opens or closes a value (not an apostrophe inside a word); the
+#: piece's word is written on the page.
+IN_QUOTES, WORD_START, WORD_END, QUOTE, SHOWN = 0, 4, 5, 6, 7
 #: Words either side of where the instruction names an element that tell its part in the
 #: instruction: "the email from _ to", "message to _".
 ROLE_WORDS = 2
@@ -633,7 +634,11 @@ def token_features(
     instruction: str, offsets: list[tuple[int, int]], history: list[Action], elements: list[Element]
 ) -> np.ndarray:
     """Per word piece: inside quotes, already typed, already in a field, position, word
-    start, word end, quotation mark (see the column constants above)."""
+    start, word end, quotation mark, shown on the page (see the column constants above).
+
+    Shown tells the names an instruction holds apart by where they are: "Forward to
+    Sibylla the email that Orsola sent": the sender's name is in the inbox, the
+    recipient's, which is the one to type, nowhere on the page."""
     quote_spans = [m.span() for m in _QUOTED.finditer(instruction)]
     lower = instruction.lower()
 
@@ -648,6 +653,8 @@ def token_features(
 
     typed = spans_of({a.text.lower() for a in history if a.op == "type" and a.text and not a.masked})
     filled = spans_of({e.value.lower() for e in elements if e.value and len(e.value) > 1})
+    on_page = {w for e in elements for w in words(e.text)}
+    shown = [m.span() for m in _WORD.finditer(lower) if m.group() in on_page]
     n = max(len(offsets), 1)
     rows = []
     for i, (a, b) in enumerate(offsets):
@@ -661,6 +668,7 @@ def token_features(
                 float(instruction[b - 1] not in QUOTE_MARKS and (b == len(instruction) or not instruction[b].isalnum())),
                 float(instruction[a:b] in QUOTE_MARKS and not (0 < a and b < len(instruction)
                                                                   and instruction[a - 1].isalnum() and instruction[b].isalnum())),
+                float(_within(shown, a, b)),
             ]
         )
     return np.asarray(rows, dtype=np.float32).reshape(len(offsets), N_TOKEN_FEATURES)

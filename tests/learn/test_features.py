@@ -13,6 +13,7 @@ from demoforge.learn.features import (
     N_NUMBER,
     NEARER_LABEL,
     QUOTE,
+    SHOWN,
     WORD_END,
     WORD_START,
     colour_words,
@@ -172,6 +173,16 @@ def test_a_quotation_mark_neither_starts_nor_ends_a_typed_word() -> None:
     assert [bool(c[QUOTE]) for c in cols[3:8]] == [True, False, False, False, True]
     _, offsets = text_encoder().tokens("Don't stop")
     assert not token_features("Don't stop", offsets, [], [])[:, QUOTE].any()  # an apostrophe is no quotation mark
+
+
+def test_a_word_written_on_the_page_is_marked_shown() -> None:
+    """The sender's name is in the inbox; the recipient's, the one to type, is not."""
+    instruction = "FOrward to Sibylla the email that Orsola sent to me today."
+    _, offsets = text_encoder().tokens(instruction)
+    inbox = [element(1, "div", text="Orsola"), element(2, "div", text="Duis aenean.")]
+    cols = token_features(instruction, offsets, [], inbox)
+    shown = [instruction[a:b] for (a, b), c in zip(offsets, cols) if c[SHOWN]]
+    assert shown == ["Or", "sol", "a"]  # the word pieces of "Orsola", none of "Sibylla"
 
 
 def test_a_swatch_is_read_by_the_name_and_family_of_its_colour() -> None:
