@@ -18,6 +18,7 @@ import functools
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,7 @@ from demoforge.dataset.miniwob_dom import INTERACTIVE_TAGS, SVG_SHAPES, is_trans
 from demoforge.events import DomSnapshot, Element
 from demoforge.learn.dates import N_DATE_ELEMENT, N_DATE_GLOBAL, date_features
 from demoforge.learn.encoder import TextEncoder
+from demoforge.learn.quantities import superlative
 
 #: At most this many elements of a page are shown to the policy (document order).
 MAX_ELEMENTS = 160
@@ -55,7 +57,10 @@ N_NUMBER = 4
 #: comparison is the same in every row: there, each element can combine it with its own
 #: look and place (the spinner's up arrow above its down arrow); as a global column it
 #: reached the elements only through attention, and the policy ignored it.
-N_ELEMENT_FEATURES = 43 + HISTORY + N_DATE_ELEMENT + 1 + 2 + N_NUMBER
+#: Per element: it holds the amount the instruction's superlative asks for
+#: (``quantities.superlative``), its nearness to such an element, and being in its group.
+N_SUPERLATIVE = 3
+N_ELEMENT_FEATURES = 43 + HISTORY + N_DATE_ELEMENT + 1 + 2 + N_NUMBER + N_SUPERLATIVE
 #: Column of ``element_features`` that says which of an element's two labels is nearer to it:
 #: 1 the text before it, -1 the text after it, 0 neither (a tie, or no text on either side).
 NEARER_LABEL = 1 + 4 + 2 * (1 + 4 + 1)  # after the element's own similarity and matches, and both labels'
@@ -296,6 +301,9 @@ def _run(w: list[str]) -> re.Pattern[str]:
 
 #: Per element: where the instruction first names its whole text (``first_names``).
 Names = list[re.Match[str] | None]
+#: Per element: a mark, or None for an unmarked element. ``first_names`` marks the
+#: elements the instruction names; ``quantities.superlative`` the amount it asks for.
+Marks = Sequence[object | None]
 
 
 def first_names(elements: list[Element], instruction: str) -> Names:
@@ -328,7 +336,7 @@ def tree_paths(elements: list[Element]) -> list[list[str] | None]:
     return [e.selector.split(" > ") if e.selector else None for e in elements]
 
 
-def steps_up_to_named(paths: list[list[str] | None], names: Names) -> list[int | None]:
+def steps_up_to_named(paths: list[list[str] | None], names: Marks) -> list[int | None]:
     """For each element, how many steps up the page's tree it takes to meet an element
     whose whole text the instruction names; None when there is none to meet.
 
@@ -348,7 +356,7 @@ def steps_up_to_named(paths: list[list[str] | None], names: Names) -> list[int |
     return out
 
 
-def in_named_group(elements: list[Element], paths: list[list[str] | None], names: Names) -> list[float]:
+def in_named_group(elements: list[Element], paths: list[list[str] | None], names: Marks) -> list[float]:
     """Per element: 1 when it shares a group of the page (an element of the tree) with a
     named element, and that group holds no other element that looks like the named one.
 
@@ -375,9 +383,11 @@ def in_named_group(elements: list[Element], paths: list[list[str] | None], names
     return out
 
 
-def nearness_features(elements: list[Element], names: Names) -> list[tuple[float, float]]:
+def nearness_features(elements: list[Element], names: Marks) -> list[tuple[float, float]]:
     """Per element: nearness in the tree to a named element, and whether it is in a
-    named element's own group (``in_named_group``): the star in the named sender's row."""
+    named element's own group (``in_named_group``): the star in the named sender's row.
+    Any marks will do for names: the "Book" button in the row of the shortest duration
+    is found as the star in the named sender's row is."""
     paths = tree_paths(elements)
     ups = steps_up_to_named(paths, names)
     group = in_named_group(elements, paths, names)
@@ -577,6 +587,8 @@ def element_features(
     places = counted(elements, instruction)
     named = named_places(names, instruction)
     number = number_against_field(elements, instruction)
+    extreme = superlative(elements, instruction)
+    near_extreme = nearness_features(elements, [True if x else None for x in extreme])
     n = max(len(elements), 1)
     rows = []
     for i, e in enumerate(elements):
@@ -625,6 +637,8 @@ def element_features(
             places[i],
             *named[i],
             *number,
+            extreme[i],
+            *near_extreme[i],
         ]
         rows.append(row)
     return np.asarray(rows, dtype=np.float32).reshape(len(elements), N_ELEMENT_FEATURES)

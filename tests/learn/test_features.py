@@ -11,6 +11,7 @@ from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.encoder import text_encoder
 from demoforge.learn.features import (
     N_NUMBER,
+    N_SUPERLATIVE,
     NEARER_LABEL,
     QUOTE,
     SHOWN,
@@ -226,7 +227,8 @@ def test_the_number_asked_for_is_compared_with_the_number_a_field_holds() -> Non
     assert not any(number_against_field([element(1, "input", value="4 apples")], "Select 3."))
     step = featurize("Select 3 with the spinner.", DomSnapshot(elements=spinner), [], text_encoder())
     # In every element's row, where the arrow's own look and place meet it.
-    assert step.elem_num[:, -N_NUMBER:].tolist() == [pytest.approx([1.0, 0.0, 0.0, 0.3])] * 2
+    numbers = step.elem_num[:, -N_NUMBER - N_SUPERLATIVE : -N_SUPERLATIVE]  # the superlative's columns come last
+    assert numbers.tolist() == [pytest.approx([1.0, 0.0, 0.0, 0.3])] * 2
 
 
 def test_a_field_reads_the_texts_before_and_after_it_and_how_far_they_are() -> None:
