@@ -22,7 +22,8 @@ from demoforge import config
 #: is there for login-user: the recordings mask every password, so no example shows what
 #: goes into a password field, and a form whose three fields each take another value the
 #: instruction names teaches that a value typed into one field is not the next field's (without
-#: it the policy typed login-user's username into the password field too: 0 of 10, with it 3 to 6 over four trainings).
+#: it the policy typed login-user's username into the password field too: 0 of 10; with it,
+#: 3 to 6 over four trainings).
 DEMO_TASKS = (
     "click-button", "click-link", "click-dialog", "enter-text", "login-user", "click-checkboxes", "multi-orderings",
 )

@@ -53,13 +53,13 @@ _QUOTED = re.compile(r"\"([^\"]+)\"|'([^']+)'|“([^”]+)”")
 #: How the one number an instruction names stands to the one number a field in sight
 #: holds; see ``number_against_field``.
 N_NUMBER = 4
+#: Per element: it holds the amount the instruction's superlative asks for
+#: (``quantities.superlative``), its nearness to such an element, and being in its group.
+N_SUPERLATIVE = 3
 #: Numeric features per element; see ``element_features`` for their meaning. The number
 #: comparison is the same in every row: there, each element can combine it with its own
 #: look and place (the spinner's up arrow above its down arrow); as a global column it
 #: reached the elements only through attention, and the policy ignored it.
-#: Per element: it holds the amount the instruction's superlative asks for
-#: (``quantities.superlative``), its nearness to such an element, and being in its group.
-N_SUPERLATIVE = 3
 N_ELEMENT_FEATURES = 43 + HISTORY + N_DATE_ELEMENT + 1 + 2 + N_NUMBER + N_SUPERLATIVE
 #: Column of ``element_features`` that says which of an element's two labels is nearer to it:
 #: 1 the text before it, -1 the text after it, 0 neither (a tie, or no text on either side).

@@ -80,18 +80,17 @@ def superlative(elements: list[Element], instruction: str) -> list[float]:
     if asked is None:
         return out
     end, kind = asked
-    amounts = [amount(e.text) for e in elements]
-    by_kind: dict[str, list[int]] = {}
-    for i, a in enumerate(amounts):
-        if a is not None:
-            by_kind.setdefault(a[0], []).append(i)
+    by_kind: dict[str, list[tuple[int, float]]] = {}  # kind -> (element's row, its amount)
+    for i, e in enumerate(elements):
+        if (read := amount(e.text)) is not None:
+            by_kind.setdefault(read[0], []).append((i, read[1]))
     if kind is None and by_kind:
         kind = max(by_kind, key=lambda k: len(by_kind[k]))
     members = by_kind.get(kind or "", [])
     if len(members) < 2:
         return out
-    values = [amounts[i][1] for i in members]
-    best = min(values) if end == "min" else max(values)
-    for i, v in zip(members, values):
+    pick = min if end == "min" else max
+    best = pick(v for _, v in members)
+    for i, v in members:
         out[i] = float(v == best)
     return out
