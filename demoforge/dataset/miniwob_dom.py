@@ -20,6 +20,9 @@ The 2017 dump differs from ours in these ways, each handled below:
   pseudo children with tag ``t`` and negative refs (its direct text nodes);
   the pseudo nodes are folded into the parent's own ``text``;
 - checkboxes and radios carry a boolean ``value``: it becomes ``checked``;
+- options carry no selected state: an option is ``checked`` when it is drawn
+  highlighted (a painted ``bgColor``), as a person sees the rows chosen in a
+  list box, and the recorder reports ``selected`` on live pages;
 - ``recordingTarget`` marks the element the recorded event was dispatched to,
   which is not part of a snapshot: it is returned beside it;
 - it has no attributes (href, role, tabindex, label ``for``), so elements made
@@ -256,6 +259,8 @@ def _element(
         element["text"] = own
     if isinstance(value, bool):
         element["checked"] = value
+    elif tag == "option":
+        element["checked"] = not is_transparent(node.get("bgColor") or "transparent")
     elif value is not None and tag in ("input", "textarea", "select"):
         element["value"] = str(value)
     element["selector"] = selector

@@ -80,3 +80,27 @@ def test_imported_wordless_leaves_carry_their_background_colour() -> None:
     colours = {e.id: e.color for e in snap.elements}
     # A swatch's colour is kept; a transparent leaf, a labelled element, a container and a field have none.
     assert colours == {"n2": "rgb(0, 255, 255)", "n3": None, "n4": None, "n6": "rgb(0, 128, 0)", "n7": None}
+
+
+def test_imported_options_are_checked_where_drawn_highlighted(demos_root: Path) -> None:
+    """The 2017 dump has no ``selected``; the highlighted row is what a person sees chosen,
+    and what the live recorder reports as ``checked`` (a list box's selected option)."""
+    recorded = next(demos_root.glob("*/click-scroll-list/*.json.gz"))
+    states = json.loads(gzip.decompress(recorded.read_bytes()))["states"]
+    seen = set()
+    for state in states:
+        snap = DomSnapshot.model_validate(snapshot_from_miniwob(state["dom"]).snapshot)
+        options = [e for e in snap.elements if e.tag == "option"]
+        assert options and all(e.checked is not None for e in options)
+        seen.update(e.checked for e in options)
+    assert seen == {True, False}  # somebody chose a row during the recording
+
+    page_file = Path(miniwob.__file__).parent / "html" / "miniwob" / "click-scroll-list.html"
+    with launch_browser() as browser:
+        page = browser.new_page()
+        page.goto(page_file.as_uri())
+        page.evaluate("() => core.startEpisodeReal()")
+        first = next(e for e in take(page).elements if e.tag == "option")
+        page.mouse.click(*first.box.middle())
+        live = [e for e in take(page).elements if e.tag == "option"]
+    assert [e.checked for e in live if e.checked] == [True] and live[0].checked
