@@ -60,7 +60,10 @@ N_SUPERLATIVE = 3
 #: comparison is the same in every row: there, each element can combine it with its own
 #: look and place (the spinner's up arrow above its down arrow); as a global column it
 #: reached the elements only through attention, and the policy ignored it.
-N_ELEMENT_FEATURES = 43 + HISTORY + N_DATE_ELEMENT + 1 + 2 + N_NUMBER + N_SUPERLATIVE
+N_ELEMENT_FEATURES = 43 + HISTORY + N_DATE_ELEMENT + 1 + 2 + N_NUMBER + N_SUPERLATIVE + 1
+#: The last column of ``element_features``: the share of the instruction's quoted values
+#: the element's text holds (``quoted_parts``); the superlative's columns are just before it.
+QUOTED_PARTS = N_ELEMENT_FEATURES - 1
 #: Column of ``element_features`` that says which of an element's two labels is nearer to it:
 #: 1 the text before it, -1 the text after it, 0 neither (a tie, or no text on either side).
 NEARER_LABEL = 1 + 4 + 2 * (1 + 4 + 1)  # after the element's own similarity and matches, and both labels'
@@ -270,6 +273,19 @@ def match_features(text: str | None, instr_words: set[str], instr_norm: str, quo
     contained = float(contained_in(n, instr_norm))
     is_quoted = float(n in quotes)
     return [overlap, contained, is_quoted, 1.0]
+
+
+def quoted_parts(text: str | None, quotes: list[str]) -> float:
+    """The share of the instruction's quoted values that ``text`` holds, inside a word or not.
+
+    "Enter an item that starts with "Ja" and ends with "ca"" asks for the suggestion
+    that holds both: Jamaica, not Japan. Word matching sees neither in either ("ja"
+    is no word of "jamaica"), and the policy clicked the first suggestion.
+    """
+    if not quotes or not text:
+        return 0.0
+    held = norm(text)
+    return sum(q in held for q in quotes) / len(quotes)
 
 
 _NUMBER = re.compile(r"-?\d+")
@@ -639,6 +655,7 @@ def element_features(
             *number,
             extreme[i],
             *near_extreme[i],
+            quoted_parts(e.text, quotes),
         ]
         rows.append(row)
     return np.asarray(rows, dtype=np.float32).reshape(len(elements), N_ELEMENT_FEATURES)

@@ -14,6 +14,7 @@ from demoforge.learn.features import (
     N_SUPERLATIVE,
     NEARER_LABEL,
     QUOTE,
+    QUOTED_PARTS,
     SHOWN,
     WORD_END,
     WORD_START,
@@ -32,6 +33,7 @@ from demoforge.learn.features import (
     norm,
     number_against_field,
     page_view,
+    quoted_parts,
     stem_matches,
     texts_of,
     token_features,
@@ -227,7 +229,7 @@ def test_the_number_asked_for_is_compared_with_the_number_a_field_holds() -> Non
     assert not any(number_against_field([element(1, "input", value="4 apples")], "Select 3."))
     step = featurize("Select 3 with the spinner.", DomSnapshot(elements=spinner), [], text_encoder())
     # In every element's row, where the arrow's own look and place meet it.
-    numbers = step.elem_num[:, -N_NUMBER - N_SUPERLATIVE : -N_SUPERLATIVE]  # the superlative's columns come last
+    numbers = step.elem_num[:, QUOTED_PARTS - N_SUPERLATIVE - N_NUMBER : QUOTED_PARTS - N_SUPERLATIVE]
     assert numbers.tolist() == [pytest.approx([1.0, 0.0, 0.0, 0.3])] * 2
 
 
@@ -393,3 +395,13 @@ def test_a_word_of_the_instruction_echoes_a_label_of_the_same_root() -> None:
     kotzebue = [k for k, (a, _) in enumerate(offsets) if a >= instruction.index("Kotzebue")]
     assert len(kotzebue) == 4 and got[2, kotzebue, 0].all()  # the label's own words
     assert got[3, kotzebue, 1].all()  # the button's label before it
+
+
+def test_a_suggestion_holding_every_quoted_part_of_the_instruction_is_told_apart() -> None:
+    """use-autocomplete: "starts with "Ja" and ends with "ca"" is Jamaica, not Japan."""
+    instruction = 'Enter an item that starts with "Ja" and ends with "ca".'
+    page = [element(1, "div", text="Japan"), element(2, "div", text="Jamaica"), element(3, "button", text="Submit")]
+    step = featurize(instruction, DomSnapshot(elements=page), [], text_encoder())
+    assert step.elem_num[:, QUOTED_PARTS].tolist() == [0.5, 1.0, 0.0]
+    assert quoted_parts("New York City", ["new york"]) == 1.0
+    assert quoted_parts("Jamaica", []) == 0.0  # nothing quoted, nothing to hold

@@ -6,7 +6,7 @@ import pytest
 
 from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.encoder import text_encoder
-from demoforge.learn.features import N_SUPERLATIVE, featurize, nearness_features
+from demoforge.learn.features import N_SUPERLATIVE, QUOTED_PARTS, featurize, nearness_features
 from demoforge.learn.quantities import amount, asked_extreme, superlative
 
 
@@ -91,7 +91,7 @@ def test_ties_are_all_marked_and_a_kindless_superlative_takes_the_commonest_kind
 def test_the_policy_reads_the_mark_its_nearness_and_its_group_in_every_row() -> None:
     page = tickets(["14h 30m", "4h 48m"], [939, 242])
     step = featurize("Buy the ticket with the shortest duration.", DomSnapshot(elements=page), [], text_encoder())
-    rows = {e.text: r for e, r in zip(page, step.elem_num[:, -N_SUPERLATIVE:].tolist())}
+    rows = {e.text: r for e, r in zip(page, step.elem_num[:, QUOTED_PARTS - N_SUPERLATIVE : QUOTED_PARTS].tolist())}
     assert rows["4h 48m"] == [1.0, 1.0, 1.0]  # itself: marked, no steps away, in its own group
     assert rows["Book for $242"][0] == 0.0 and rows["Book for $242"][2] == 1.0  # its ticket's button
     assert rows["Book for $939"][2] == 0.0  # the other ticket's button
