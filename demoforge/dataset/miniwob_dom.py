@@ -139,8 +139,8 @@ def snapshot_from_miniwob(dom: dict[str, Any]) -> MiniwobState:
             if (width > 0 or height > 0) and (own or leaf or tag in INTERACTIVE_TAGS or tag in SVG_SHAPES):
                 ref = node["ref"]
                 element = _element(node, tag, input_type.lower(), own, parent, path, label)
-                color = node.get("bgColor")
-                if leaf and not own and tag not in FIELD_TAGS and isinstance(color, str) and not is_transparent(color):
+                color = painted(node)
+                if leaf and not own and tag not in FIELD_TAGS and color is not None:
                     element["color"] = color
                 elements.append(element)
                 if element.get("masked") and isinstance(node.get("value"), str):
@@ -169,6 +169,12 @@ def is_transparent(color: str) -> bool:
     """Whether a computed CSS colour shows nothing: ``transparent`` or a zero alpha."""
     c = color.replace(" ", "").lower()
     return c == "transparent" or (c.startswith("rgba(") and c.rstrip(")").rsplit(",", 1)[-1] in ("0", "0.0"))
+
+
+def painted(node: dict[str, Any]) -> str | None:
+    """The background colour the dump draws ``node`` with; None when it shows none."""
+    color = node.get("bgColor")
+    return color if isinstance(color, str) and not is_transparent(color) else None
 
 
 def _own_text_parts(node: dict[str, Any]) -> list[str]:
@@ -260,7 +266,7 @@ def _element(
     if isinstance(value, bool):
         element["checked"] = value
     elif tag == "option":
-        element["checked"] = not is_transparent(node.get("bgColor") or "transparent")
+        element["checked"] = painted(node) is not None
     elif value is not None and tag in ("input", "textarea", "select"):
         element["value"] = str(value)
     element["selector"] = selector
