@@ -24,7 +24,15 @@ from demoforge.dataset.miniwob_dom import target_of
 from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.checkpoint import load_policy
 from demoforge.learn.encoder import text_encoder
-from demoforge.learn.features import featurize, field_name_pieces, page_rows, page_view, visible_elements
+from demoforge.learn.features import (
+    featurize,
+    field_name_pieces,
+    page_rows,
+    page_view,
+    picked_pieces,
+    picked_words,
+    visible_elements,
+)
 from demoforge.learn.model import collate
 
 #: Scrolling is "one wheel notch down": the policy chooses where, not how far.
@@ -46,12 +54,15 @@ class Agent:
         snap: DomSnapshot,
         history: list[Action],
         ruled_out: frozenset[tuple[int, str]] = frozenset(),
+        picked: frozenset[str] = frozenset(),
     ) -> Action | None:
         """The next action, or None when the page offers nothing to act on.
 
         ``ruled_out`` holds (element ref, op) pairs already tried on this very
         page state; the policy's next choice is taken instead, as a person tries
-        something else when a click does nothing.
+        something else when a click does nothing. ``picked`` holds the words of
+        what was clicked before (``features.picked_words``), which a typed value
+        leaves out where it can.
         """
         feats = featurize(instruction, snap, history, self.encoder)
         if not feats.refs:
@@ -63,7 +74,11 @@ class Agent:
         digits = torch.tensor([instruction[a:b].isdigit() for a, b in feats.offsets], dtype=torch.bool)
         names = field_name_pieces(instruction, feats.offsets)
         d = self.policy.decide(
-            collate([feats], self.encoder), exclude=[exclude], numbers=[(fields, digits)], field_names=[names]
+            collate([feats], self.encoder),
+            exclude=[exclude],
+            numbers=[(fields, digits)],
+            field_names=[names],
+            picked=[picked_pieces(instruction, feats.offsets, set(picked))],
         )[0]
         if d["target"] is None:
             return None
@@ -275,10 +290,14 @@ def run_agent(
     policy, trained on clicks made with the menu already open under the hand,
     would take the parent item again, and a jQuery UI menu takes a click on a
     parent item for the choice of that item.
+    What the agent clicked is remembered by its words (``features.picked_words``):
+    a value it types leaves them out where it can, as a person types the name
+    an email goes to, not the one they found it by.
     ``step_ms`` records the decision time per step (observe + decide), the
     figure the agent's speed budget is about; acting waits for the page.
     """
     run = Run()
+    picked: set[str] = set()
     tried: dict[str, set[tuple[int, str]]] = {}  # page view -> (element's place, op)
     openers: dict[int, tuple[str, frozenset[int]]] = {}  # ref -> (op, what pointing at it opened)
     for _ in range(max_steps):
@@ -293,7 +312,7 @@ def run_agent(
         ruled_out = frozenset((places[i], op) for i, op in done_here) | {
             (ref, op) for ref, (op, shows) in openers.items() if ref in in_sight and shows & in_sight
         }
-        action = agent.decide(instruction, snap, run.actions, ruled_out)
+        action = agent.decide(instruction, snap, run.actions, ruled_out, frozenset(picked))
         run.step_ms.append(observe_ms + (time.perf_counter() - t0) * 1000)
         if action is None:
             run.stopped = "nothing to act on"
@@ -306,6 +325,8 @@ def run_agent(
             continue  # the pointer rests on the target; the next look sees what it opened
         if action.ref in places:
             done_here.add((places.index(action.ref), action.op))
+        if action.op in CLICKS and action.ref is not None:
+            picked |= picked_words(snap, action.ref)
         perform(page, action, snap)
         run.actions.append(action)
     if done():

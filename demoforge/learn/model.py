@@ -301,6 +301,7 @@ class Ensemble(nn.Module):
         exclude: list[list[int]] | None = None,
         numbers: list[tuple[set[int], torch.Tensor]] | None = None,
         field_names: list[torch.Tensor] | None = None,
+        picked: list[torch.Tensor] | None = None,
     ) -> list[dict]:
         """The best action of each decision: element index, op, key, and span (start, end).
 
@@ -311,7 +312,9 @@ class Ensemble(nn.Module):
         and which word pieces of the instruction are digits: what is typed into
         such a field is a run of digits when the instruction holds one.
         ``field_names`` gives, per decision, which word pieces name a field
-        (``features.field_name_pieces``): a typed value holds none.
+        (``features.field_name_pieces``): a typed value holds none. ``picked`` gives
+        which word pieces name what was clicked before (``features.picked_pieces``):
+        a typed value holds none either, the last rule to give way.
         """
         looks = [(m, *m.encode(b)) for m in self.members]
         logits = _mean([_log_probs(m.action_logits(h, g, b.elem_mask).flatten(1)) for m, h, g in looks])
@@ -362,8 +365,9 @@ class Ensemble(nn.Module):
             word_start, word_end = b.tok_num[i, :t, WORD_START] > 0, b.tok_num[i, :t, WORD_END] > 0
             rules = [in_quotes[:, None] & in_quotes[None, :], opens[:, None] & closes[None, :] & clear_of_quotes,
                      clear_of_quotes, word_start[:, None] & word_end[None, :]]
-            if field_names:
-                rules.append(_free_of(F.pad(field_names[i], (0, t - len(field_names[i])))))
+            for avoided in (field_names, picked):
+                if avoided:
+                    rules.append(_free_of(F.pad(avoided[i], (0, t - len(avoided[i])))))
             fields, digits = numbers[i] if numbers else (set(), torch.zeros(0, dtype=torch.bool))
             if int(target[i]) in fields:
                 # A number field takes a number: a word of the instruction typed into one

@@ -124,14 +124,18 @@ def click_on(e: Element) -> Action:
 
 class Preferring:
     """Stands in for a policy: clicks the first of ``ids`` that the page shows and the
-    agent has not ruled out, and notes which it chose."""
+    agent has not ruled out, and notes which it chose and the words it was told it
+    had clicked before."""
 
     def __init__(self, *ids: str) -> None:
         self.ids = ids
         self.clicked: list[str] = []
+        self.picked: list[frozenset[str]] = []
 
     def decide(self, instruction: str, snap: DomSnapshot, history: list[Action],
-               ruled_out: frozenset[tuple[int, str]] = frozenset()) -> Action | None:
+               ruled_out: frozenset[tuple[int, str]] = frozenset(),
+               picked: frozenset[str] = frozenset()) -> Action | None:
+        self.picked.append(picked)
         shown = {e.id: e for e in snap.elements if e.box.width > 0}
         for id_ in self.ids:
             e = shown.get(id_)
@@ -157,6 +161,29 @@ def test_an_action_is_not_taken_again_on_a_page_state_it_came_back_to(open_page:
                     done=lambda: page.evaluate("window.submitted === true"))
     assert run.stopped == "done"
     assert policy.clicked == ["t", "t", "s"]
+
+
+INBOX = """<!doctype html><body style="margin:0">
+<div id="sender" style="position:absolute;left:0;top:0;width:80px;height:20px">Orsola</div>
+<div id="subject" style="position:absolute;left:0;top:20px;width:80px;height:20px"
+  onclick="this.remove()">Duis aenean.</div>
+<div id="other" style="position:absolute;left:0;top:60px;width:80px;height:20px">Sibylla</div>
+<button id="s" style="position:absolute;left:0;top:100px;width:60px;height:20px"
+  onclick="window.submitted = true">Submit</button>
+</body>"""
+
+
+def test_the_agent_remembers_the_words_of_what_it_clicked(open_page: OpenPage) -> None:
+    """Clicking an email's subject picks it by its sender's name, the label above it: the
+    next decisions are told those words (a typed value leaves them out), and not those
+    of the rows it did not click."""
+    page = open_page(INBOX)
+    policy = Preferring("subject", "s")
+    run_agent(page, policy, "Forward to Sibylla the email that Orsola sent.", max_steps=3,  # type: ignore[arg-type]
+              done=lambda: page.evaluate("window.submitted === true"))
+    assert policy.clicked == ["subject", "s"]
+    assert policy.picked[0] == frozenset()
+    assert {"orsola", "duis", "aenean"} <= policy.picked[1] and "sibylla" not in policy.picked[1]
 
 
 PAGER = """<!doctype html><body style="margin:0"><div id="list"></div>

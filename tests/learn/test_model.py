@@ -8,7 +8,7 @@ import torch
 from demoforge.dataset.actions import OPS
 from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.encoder import text_encoder
-from demoforge.learn.features import StepFeatures, featurize, field_name_pieces
+from demoforge.learn.features import StepFeatures, featurize, field_name_pieces, picked_pieces
 from demoforge.learn.model import Ensemble, Policy, PolicyConfig, collate, label_context
 
 INSTRUCTION = 'Enter the password "d8W" into both text fields.'
@@ -30,6 +30,7 @@ def typed_by(
     monkeypatch, instruction: str, step: StepFeatures, starts: dict[int, float], ends: dict[int, float],
     numbers: list[tuple[set[int], torch.Tensor]] | None = None,
     field_names: list[torch.Tensor] | None = None,
+    picked: list[torch.Tensor] | None = None,
 ) -> str:
     """What the policy types when its network's raw span scores are these (-5 at every other piece)."""
     policy = Policy(PolicyConfig())
@@ -42,16 +43,16 @@ def typed_by(
         return spans_of(start, end)
 
     monkeypatch.setattr(policy, "span_logits", span_logits)
-    return typed_alone(policy, instruction, step, numbers, field_names)
+    return typed_alone(policy, instruction, step, numbers, field_names, picked)
 
 
 def typed_alone(
     policy: Policy, instruction: str, step: StepFeatures, numbers: list[tuple[set[int], torch.Tensor]] | None = None,
-    field_names: list[torch.Tensor] | None = None,
+    field_names: list[torch.Tensor] | None = None, picked: list[torch.Tensor] | None = None,
 ) -> str:
     """The text ``policy`` types, deciding alone on ``step``."""
     batch = collate([step], text_encoder())
-    s, e = Ensemble([policy]).decide(batch, numbers=numbers, field_names=field_names)[0]["span"]
+    s, e = Ensemble([policy]).decide(batch, numbers=numbers, field_names=field_names, picked=picked)[0]["span"]
     return instruction[step.offsets[s][0] : step.offsets[e][1]]
 
 
@@ -258,3 +259,15 @@ def test_a_copied_span_never_holds_a_field_name_the_instruction_writes_with_a_co
     other = "Enter 10:30 and press: Submit"
     _, offsets = text_encoder().tokens(other)
     assert [other[a:b] for (a, b), n in zip(offsets, field_name_pieces(other, offsets)) if n] == ["press", ":"]
+
+
+def test_a_copied_span_leaves_out_the_name_of_what_was_clicked_before(monkeypatch) -> None:
+    """The head typed the sender's name into the forward field: both names scored well,
+    and the sender's is the one the email was opened by (its label, when clicked)."""
+    instruction = "Forward to Sibylla the email that Orsola sent you."
+    step, pieces = field_step(instruction, Element(ref=1, tag="input", box=Box(x=0, y=0, width=90, height=20)))
+    picked = picked_pieces(instruction, step.offsets, {"orsola", "duis", "the"})
+    assert [p for p, n in zip(pieces, picked) if n] == ["the", "Or", "sol", "a"]
+    prefers = ({pieces.index("Or"): 5.0, pieces.index("Si"): 4.0}, {pieces.index("a"): 5.0, pieces.index("lla"): 4.0})
+    assert typed_by(monkeypatch, instruction, step, *prefers) == "Orsola"
+    assert typed_by(monkeypatch, instruction, step, *prefers, picked=[picked]) == "Sibylla"
