@@ -78,7 +78,7 @@ class Agent:
             exclude=[exclude],
             numbers=[(fields, digits)],
             field_names=[names],
-            picked=[picked_pieces(instruction, feats.offsets, set(picked))],
+            picked=[picked_pieces(instruction, feats.offsets, picked)],
         )[0]
         if d["target"] is None:
             return None

@@ -18,7 +18,7 @@ import functools
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
 import numpy as np
@@ -234,7 +234,7 @@ def field_name_pieces(instruction: str, offsets: list[tuple[int, int]]) -> torch
     return torch.tensor([_within(names, a, b) for a, b in offsets], dtype=torch.bool)
 
 
-def _spans_of_words(instruction: str, vocabulary: set[str]) -> list[tuple[int, int]]:
+def _spans_of_words(instruction: str, vocabulary: Set[str]) -> list[tuple[int, int]]:
     """Where the instruction's words that are in ``vocabulary`` (lower case, ``words``) lie."""
     return [m.span() for m in _WORD.finditer(instruction.lower()) if m.group() in vocabulary]
 
@@ -251,7 +251,7 @@ def picked_words(snapshot: DomSnapshot, ref: int) -> set[str]:
     return {w for j in (at, label) if j is not None for w in words(elements[j].text)}
 
 
-def picked_pieces(instruction: str, offsets: list[tuple[int, int]], picked: set[str]) -> torch.Tensor:
+def picked_pieces(instruction: str, offsets: list[tuple[int, int]], picked: Set[str]) -> torch.Tensor:
     """Per word piece: whether its word is one of ``picked``, the words of what was clicked
     before in this episode (``picked_words``). What a person types is not what they
     found something by: no word of 1,454 of the 1,464 recorded typings of the

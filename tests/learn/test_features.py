@@ -179,7 +179,7 @@ def test_a_quotation_mark_neither_starts_nor_ends_a_typed_word() -> None:
 
 
 def test_a_word_written_on_the_page_is_marked_shown() -> None:
-    """The sender's name is in the inbox; the recipient's, the one to type, is not."""
+    """A name the page shows is marked; one it does not show is not."""
     instruction = "FOrward to Sibylla the email that Orsola sent to me today."
     _, offsets = text_encoder().tokens(instruction)
     inbox = [element(1, "div", text="Orsola"), element(2, "div", text="Duis aenean.")]
