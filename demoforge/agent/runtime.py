@@ -19,7 +19,7 @@ from playwright.sync_api import Page
 
 from demoforge.agent.actuate import aim, drop_down, perform, point, takes_a_number
 from demoforge.capture import snapshot as snapshots
-from demoforge.dataset.actions import CLICKS, OPS, Action
+from demoforge.dataset.actions import CLICKS, OPS, TEXTS, Action
 from demoforge.dataset.miniwob_dom import target_of
 from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.checkpoint import load_policy
@@ -86,7 +86,7 @@ class Agent:
         x, y = aim(element)
         op = d["op"]
         common = {"op": op, "ref": element.ref, "target": target_of(element)}
-        if op in ("type", "select"):
+        if op in TEXTS:
             s, e = d["span"]
             text = instruction[feats.offsets[s][0] : feats.offsets[e][1]] if feats.offsets else ""
             return Action(**common, x=x, y=y, text=text)

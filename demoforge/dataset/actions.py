@@ -27,6 +27,8 @@ Op = Literal["click", "dblclick", "type", "press", "scroll", "drag", "select"]
 OPS: tuple[str, ...] = get_args(Op)
 #: Actions whose ``key`` is the modifiers held through them, not a key pressed.
 CLICKS = ("click", "dblclick")
+#: Actions that carry a text: what is typed into a field, or the option chosen in a ``<select>``.
+TEXTS = ("type", "select")
 #: Keys that change what a click does while held, in the order a key combination names them.
 MODIFIERS = ("Control", "Alt", "Meta", "Shift")
 
@@ -97,7 +99,7 @@ class Action(Model):
     def describe(self) -> str:
         """A short human-readable form, for logs and the dataset card."""
         where = f" @{self.ref}" if self.ref is not None else ""
-        if self.op in ("type", "select"):
+        if self.op in TEXTS:
             return f"{self.op}{where} {self.text!r}"
         if self.op == "press":
             return f"press {self.key}"

@@ -24,13 +24,13 @@ for, so the same model trains with DP-SGD.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from demoforge.dataset.actions import CLICKS, OPS, only_modifiers
+from demoforge.dataset.actions import CLICKS, OPS, TEXTS, only_modifiers
 from demoforge.learn.encoder import EMBED_DIM, TextEncoder
 from demoforge.learn.features import (
     IN_QUOTES,
@@ -90,6 +90,11 @@ class Batch:
     key: torch.Tensor | None = None  # (B,) index into config.keys or IGNORE
     start: torch.Tensor | None = None  # (B,) word piece or IGNORE
     end: torch.Tensor | None = None  # (B,) word piece or IGNORE
+
+    def rows(self, index: torch.Tensor) -> Batch:
+        """The same batch with only the decisions at ``index``."""
+        return replace(self, **{f.name: getattr(self, f.name)[index] for f in fields(self)
+                                if getattr(self, f.name) is not None})
 
 
 def _pad(tensors: list[torch.Tensor], length: int) -> torch.Tensor:
@@ -303,7 +308,8 @@ class Ensemble(nn.Module):
         field_names: list[torch.Tensor] | None = None,
         picked: list[torch.Tensor] | None = None,
     ) -> list[dict]:
-        """The best action of each decision: element index, op, key, and span (start, end).
+        """The best action of each decision: element index, op, key, and the span
+        (start, end) it types, None where it types nothing.
 
         ``exclude`` lists, per decision, (element index * len(OPS) + op index)
         pairs not to choose: actions already seen to change nothing on this page.
@@ -324,22 +330,37 @@ class Ensemble(nn.Module):
         n_ops = len(OPS)
         target, op = best // n_ops, best % n_ops
         rows = torch.arange(b.elem_mask.shape[0])
+        # Only a decision that types needs a span: scoring every span for every
+        # click took a third of a decision's time.
+        typing = torch.tensor([OPS[int(o)] in TEXTS for o in op])
+        typed = rows[typing]
         keys, spans = [], []
         for m, h, g in looks:
             h_t = h[rows, target]
             keys.append(_log_probs(m.key_head(torch.cat([h_t, g], dim=-1))))
-            spans.append(_log_probs(m.span_logits(b, target, h_t, g).flatten(1)))
+            if len(typed):
+                spans.append(_log_probs(m.span_logits(b.rows(typed), target[typed], h_t[typed], g[typed]).flatten(1)))
         # A click holds modifiers or nothing; a press presses a key, never a modifier alone.
         clicks = torch.tensor([OPS[int(o)] in CLICKS for o in op])
         holds = torch.tensor([only_modifiers(k) for k in self.cfg.keys])
         fits = torch.where(clicks[:, None], holds[None, :], ~holds[None, :])
         key = _mean(keys).masked_fill(~fits, float("-inf")).argmax(dim=1)
         t = b.tok_mask.shape[1]
-        span = _mean(spans).view(-1, t, t)
+        span = dict(zip(typed.tolist(), _mean(spans).view(-1, t, t))) if len(typed) else {}
         out = []
         for i in range(len(rows)):
             if torch.isinf(logits[i, best[i]]):
                 out.append({"target": None})
+                continue
+            decision = {
+                "target": int(target[i]),
+                "op": OPS[int(op[i])],
+                "key": self.cfg.keys[int(key[i])] if fits[i, key[i]] else None,
+                "span": None,
+                "confidence": float(F.softmax(logits[i], dim=0)[best[i]]),
+            }
+            out.append(decision)
+            if i not in span:
                 continue
             pair = span[i]
             # A span that ends before it starts already scores -inf (``span_logits``).
@@ -379,16 +400,7 @@ class Ensemble(nn.Module):
                 if torch.isfinite(pair.masked_fill(~(allowed & rule), float("-inf"))).any():
                     allowed = allowed & rule
             pair = pair.masked_fill(~allowed, float("-inf"))
-            s, e = divmod(int(pair.flatten().argmax()), t)
-            out.append(
-                {
-                    "target": int(target[i]),
-                    "op": OPS[int(op[i])],
-                    "key": self.cfg.keys[int(key[i])] if fits[i, key[i]] else None,
-                    "span": (s, e),
-                    "confidence": float(F.softmax(logits[i], dim=0)[best[i]]),
-                }
-            )
+            decision["span"] = divmod(int(pair.flatten().argmax()), t)
         return out
 
 

@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from demoforge.dataset.actions import CLICKS, OPS, Action, Example
+from demoforge.dataset.actions import CLICKS, OPS, TEXTS, Action, Example
 from demoforge.learn.checkpoint import INFO_FILE, MODEL_FILE, load_policy, save_policy
 from demoforge.learn.encoder import TextEncoder, text_encoder
 from demoforge.learn.features import StepFeatures, featurize, span_label, texts_of
@@ -160,7 +160,7 @@ def sample_of(ex: Example, keys: list[str], encoder: TextEncoder) -> Sample | No
     elif a.op in CLICKS and (a.key or "") in keys:
         key = keys.index(a.key or "")
     span = None
-    if a.op in ("type", "select") and a.text and not a.masked:
+    if a.op in TEXTS and a.text and not a.masked:
         span = span_label(ex.instruction, feats.offsets, a.text)
     start, end = span if span else (IGNORE, IGNORE)
     return Sample(feats, (target, OPS.index(a.op), key, start, end), ex.contributor, ex.split, ex.task or "")
@@ -255,7 +255,8 @@ def seed_everything(seed: int) -> None:
 
 @torch.no_grad()
 def accuracy(policy: Policy, samples: list[Sample], encoder: TextEncoder, batch_size: int = 64) -> dict[str, float]:
-    """Share of decisions whose (element, op) is right, and of typed texts copied exactly."""
+    """Share of decisions whose (element, op) is right, and of recorded typings the
+    policy types exactly (a decision that does not type copies nothing)."""
     policy.eval()
     alone = Ensemble([policy])
     right = typed = typed_right = 0

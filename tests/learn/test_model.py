@@ -50,7 +50,13 @@ def typed_alone(
     policy: Policy, instruction: str, step: StepFeatures, numbers: list[tuple[set[int], torch.Tensor]] | None = None,
     field_names: list[torch.Tensor] | None = None, picked: list[torch.Tensor] | None = None,
 ) -> str:
-    """The text ``policy`` types, deciding alone on ``step``."""
+    """The text ``policy`` types into the step's first element, deciding alone on ``step``."""
+    def typing_first(h: torch.Tensor, g: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        logits = torch.full((*mask.shape, len(OPS)), float("-inf"))
+        logits[0, 0, OPS.index("type")] = 0.0
+        return logits
+
+    policy.action_logits = typing_first  # only a decision that types scores spans
     batch = collate([step], text_encoder())
     s, e = Ensemble([policy]).decide(batch, numbers=numbers, field_names=field_names, picked=picked)[0]["span"]
     return instruction[step.offsets[s][0] : step.offsets[e][1]]
@@ -271,3 +277,33 @@ def test_a_copied_span_leaves_out_the_name_of_what_was_clicked_before(monkeypatc
     prefers = ({pieces.index("Or"): 5.0, pieces.index("Si"): 4.0}, {pieces.index("a"): 5.0, pieces.index("lla"): 4.0})
     assert typed_by(monkeypatch, instruction, step, *prefers) == "Orsola"
     assert typed_by(monkeypatch, instruction, step, *prefers, picked=[picked]) == "Sibylla"
+
+
+def test_only_a_decision_that_types_scores_spans() -> None:
+    """In a batch where one decision clicks and the other types, the click carries no
+    span and the typing one is scored alone: the same span as deciding it by itself."""
+    encoder = text_encoder()
+    instruction = 'Enter "qAfD" into the field.'
+    field = Element(ref=1, tag="input", box=Box(x=0, y=0, width=90, height=20))
+    steps = [featurize(instruction, DomSnapshot(elements=[field]), [], encoder) for _ in range(2)]
+    policy = Policy(PolicyConfig()).eval()
+    chosen = {0: "click", 1: "type"}
+
+    def action_logits(h: torch.Tensor, g: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        logits = torch.full((*mask.shape, len(OPS)), float("-inf"))
+        for row in range(mask.shape[0]):
+            logits[row, 0, OPS.index(chosen[row] if mask.shape[0] > 1 else "type")] = 0.0
+        return logits
+
+    scored: list[int] = []
+    network = policy.span_logits
+
+    def span_logits(b, target, h_target, g):
+        scored.append(len(target))
+        return network(b, target, h_target, g)
+
+    policy.action_logits, policy.span_logits = action_logits, span_logits
+    click, typing = Ensemble([policy]).decide(collate(steps, encoder))
+    assert (click["op"], click["span"]) == ("click", None)
+    assert typing["op"] == "type" and scored == [1]
+    assert typing == Ensemble([policy]).decide(collate(steps[1:], encoder))[0]
