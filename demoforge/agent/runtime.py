@@ -27,6 +27,7 @@ from demoforge.learn.encoder import text_encoder
 from demoforge.learn.features import (
     featurize,
     field_name_pieces,
+    number_gap,
     page_rows,
     page_view,
     picked_pieces,
@@ -35,6 +36,8 @@ from demoforge.learn.features import (
 )
 from demoforge.learn.model import collate
 
+#: Actions that press the pointer on their target: a drag without a drop target is a click.
+AT_A_POINT = (*CLICKS, "drag")
 #: Scrolling is "one wheel notch down": the policy chooses where, not how far.
 SCROLL_DY = 100.0
 
@@ -293,6 +296,10 @@ def run_agent(
     What the agent clicked is remembered by its words (``features.picked_words``):
     a value it types leaves them out where it can, as a person types the name
     an email goes to, not the one they found it by.
+    A target whose click moved a field's number away from the one the
+    instruction asks for (``features.number_gap``) is not clicked again, as a
+    person who sees a spinner count the wrong way takes the other arrow: the
+    policy once clicked the down arrow from 0 to -30 for "Select 5".
     ``step_ms`` records the decision time per step (observe + decide), the
     figure the agent's speed budget is about; acting waits for the page.
     """
@@ -300,6 +307,8 @@ def run_agent(
     picked: set[str] = set()
     tried: dict[str, set[tuple[int, str]]] = {}  # page view -> (element's place, op)
     openers: dict[int, tuple[str, frozenset[int]]] = {}  # ref -> (op, what pointing at it opened)
+    away: set[int] = set()  # refs whose click moved the asked number away
+    clicked: tuple[int, int] | None = None  # the last click's ref, and the number's gap before it
     for _ in range(max_steps):
         snap, observe_ms = observe_still(page, observe)
         if done():
@@ -307,11 +316,15 @@ def run_agent(
             return run
         t0 = time.perf_counter()
         done_here = tried.setdefault(page_view(snap), set())
-        places = [e.ref for e in visible_elements(snap)]
+        elements = visible_elements(snap)
+        places = [e.ref for e in elements]
         in_sight = set(places)
+        gap = number_gap(elements, instruction)
+        if clicked is not None and gap is not None and abs(gap) > abs(clicked[1]):
+            away.add(clicked[0])
         ruled_out = frozenset((places[i], op) for i, op in done_here) | {
             (ref, op) for ref, (op, shows) in openers.items() if ref in in_sight and shows & in_sight
-        }
+        } | {(ref, op) for ref in away & in_sight for op in AT_A_POINT}
         action = agent.decide(instruction, snap, run.actions, ruled_out, frozenset(picked))
         run.step_ms.append(observe_ms + (time.perf_counter() - t0) * 1000)
         if action is None:
@@ -327,6 +340,7 @@ def run_agent(
             done_here.add((places.index(action.ref), action.op))
         if action.op in CLICKS and action.ref is not None:
             picked |= picked_words(snap, action.ref)
+        clicked = (action.ref, gap) if action.op in AT_A_POINT and action.ref is not None and gap is not None else None
         perform(page, action, snap)
         run.actions.append(action)
     if done():

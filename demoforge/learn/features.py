@@ -320,22 +320,29 @@ def quoted_parts(text: str | None, quotes: list[str]) -> float:
 _NUMBER = re.compile(r"-?\d+")
 
 
+def number_gap(elements: list[Element], instruction: str) -> int | None:
+    """How far the number the instruction asks for is above the number a field holds
+    (negative: below), or None where that is ambiguous: the instruction must name one
+    number (not "0-9"), and one field in sight hold a whole number."""
+    asked = [w for w in words(instruction) if _NUMBER.fullmatch(w)]
+    held = [v for v in (field_value(e).strip() for e in elements) if _NUMBER.fullmatch(v)]
+    if len(asked) != 1 or len(held) != 1:
+        return None
+    return int(asked[0]) - int(held[0])
+
+
 def number_against_field(elements: list[Element], instruction: str) -> list[float]:
     """Whether the number the instruction asks for is above, the same as, or below the
-    number a field holds, and how far (up to 10 apart).
+    number a field holds, and how far (up to 10 apart); zeros where ``number_gap`` is None.
 
     A spinner ("Select 3 with the spinner") is set by clicking its up or down
     arrow until it shows the number: which arrow, and when to stop, follow from
     comparing two numbers, which word matching cannot do ("3" does not match
-    "0"; the policy clicked the down arrow for every number). Read only where
-    it is unambiguous: the instruction names one number (not "0-9"), and one
-    field in sight holds a whole number.
+    "0"; the policy clicked the down arrow for every number).
     """
-    asked = [w for w in words(instruction) if _NUMBER.fullmatch(w)]
-    held = [v for v in (field_value(e).strip() for e in elements) if _NUMBER.fullmatch(v)]
-    if len(asked) != 1 or len(held) != 1:
+    away = number_gap(elements, instruction)
+    if away is None:
         return [0.0] * N_NUMBER
-    away = int(asked[0]) - int(held[0])
     return [float(away > 0), float(away == 0), float(away < 0), min(abs(away), 10) / 10]
 
 

@@ -186,6 +186,26 @@ def test_the_agent_remembers_the_words_of_what_it_clicked(open_page: OpenPage) -
     assert {"orsola", "duis", "aenean"} <= policy.picked[1] and "sibylla" not in policy.picked[1]
 
 
+SPINNER = """<!doctype html><body style="margin:0">
+<input id="n" value="0" style="position:absolute;left:0;top:0;width:60px;height:20px">
+<button id="up" style="position:absolute;left:70px;top:0;width:20px;height:10px"
+  onclick="document.getElementById('n').value = +document.getElementById('n').value + 1">+</button>
+<button id="down" style="position:absolute;left:70px;top:10px;width:20px;height:10px"
+  onclick="document.getElementById('n').value = +document.getElementById('n').value - 1">-</button>
+</body>"""
+
+
+def test_a_target_that_moved_the_asked_number_away_is_not_clicked_again(open_page: OpenPage) -> None:
+    """A policy that favours the down arrow clicks it once: the field went from 0 to -1,
+    away from the 3 asked for, so the agent goes on with the up arrow until it shows 3."""
+    page = open_page(SPINNER)
+    policy = Preferring("down", "up")
+    run = run_agent(page, policy, "Select 3 with the spinner.", max_steps=8,  # type: ignore[arg-type]
+                    done=lambda: page.evaluate("document.getElementById('n').value === '3'"))
+    assert run.stopped == "done"
+    assert policy.clicked == ["down", "up", "up", "up", "up"]
+
+
 PAGER = """<!doctype html><body style="margin:0"><div id="list"></div>
 <button id="s" style="position:absolute;left:0;top:40px;width:60px;height:20px"
   onclick="window.submitted = true">Submit</button>
