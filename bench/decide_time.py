@@ -13,15 +13,14 @@ cost. Decisions are identical whatever else runs, so only the time is printed.
 from __future__ import annotations
 
 import argparse
-import json
+import random
 import time
 from pathlib import Path
 
-import pandas as pd
+import pyarrow.parquet as pq
 import torch
 
-from demoforge.dataset.actions import Action
-from demoforge.events import DomSnapshot
+from demoforge.dataset.actions import Example
 from demoforge.learn.checkpoint import load_policy
 from demoforge.learn.encoder import text_encoder
 from demoforge.learn.features import featurize
@@ -40,13 +39,12 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)  # as the agent decides
     policy, encoder = load_policy(args.model), text_encoder()
-    rows = pd.read_parquet(args.dataset / "data" / "validation.parquet").sample(args.steps, random_state=0)
-    batches = [
-        collate([featurize(r.instruction, DomSnapshot.model_validate_json(r.observation),
-                           [Action.model_validate(a) for a in json.loads(r.history)], encoder)], encoder)
-        for r in rows.itertuples()
-    ]
-    print(f"{len(batches)} steps, {int((rows.op == 'type').sum())} of them typing")
+    if max(args.members) > len(policy.members):
+        ap.error(f"{args.model} has {len(policy.members)} members, fewer than {max(args.members)}")
+    rows = pq.read_table(args.dataset / "data" / "validation.parquet").to_pylist()
+    examples = [Example.from_row(row) for row in random.Random(0).sample(rows, args.steps)]
+    batches = [collate([featurize(ex.instruction, ex.observation, ex.history, encoder)], encoder) for ex in examples]
+    print(f"{len(batches)} steps, {sum(ex.action.op == 'type' for ex in examples)} of them typing")
     times: dict[int, list[float]] = {k: [] for k in args.members}
     for _ in range(args.rounds):
         for k in args.members:

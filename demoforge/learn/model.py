@@ -332,8 +332,7 @@ class Ensemble(nn.Module):
         rows = torch.arange(b.elem_mask.shape[0])
         # Only a decision that types needs a span: scoring every span for every
         # click took a third of a decision's time.
-        typing = torch.tensor([OPS[int(o)] in TEXTS for o in op])
-        typed = rows[typing]
+        typed = rows[torch.tensor([OPS[int(o)] in TEXTS for o in op], dtype=torch.bool)]
         keys, spans = [], []
         for m, h, g in looks:
             h_t = h[rows, target]
@@ -346,7 +345,7 @@ class Ensemble(nn.Module):
         fits = torch.where(clicks[:, None], holds[None, :], ~holds[None, :])
         key = _mean(keys).masked_fill(~fits, float("-inf")).argmax(dim=1)
         t = b.tok_mask.shape[1]
-        span = dict(zip(typed.tolist(), _mean(spans).view(-1, t, t))) if len(typed) else {}
+        span = dict(zip(typed.tolist(), _mean(spans).view(-1, t, t))) if spans else {}
         out = []
         for i in range(len(rows)):
             if torch.isinf(logits[i, best[i]]):
