@@ -425,7 +425,11 @@ def label_context(b: Batch, target: torch.Tensor) -> torch.Tensor:
     just after it, are like the chosen element's own words, its labels before and after,
     and the nearer of those two (its own label, not the next field's: ``NEARER_LABEL``):
     by sentence vectors (columns 0-3) and by shared word stems (4-7; ``stem_matches``).
-    Columns 8-15 are the same for the pieces before, 16-23 for the pieces after.
+    Columns 8-15 are the same for the pieces before, 16-23 for the pieces after: the
+    best of the ``CONTEXT_WINDOW`` pieces on that side, each weighed down by its
+    distance (1, 2/3, 1/3), since the word that names a value stands next to it. In
+    "action movies directed by Carr", "movies" echoes the label "Movie Genre" as
+    much as "directed" echoes "Director Name"; it is only further from "Carr".
 
     An instruction names a value by the words next to it, and those words echo the
     field's label: "from **year** 1994" for the field labelled "Year", "**directed**
@@ -444,9 +448,10 @@ def label_context(b: Batch, target: torch.Tensor) -> torch.Tensor:
     nearer_stem = torch.where(after_is_nearer[:, None], stems[..., 2], stems[..., 1])
     likeness = torch.cat([sims, stems, nearer_stem[..., None]], dim=-1)
     likeness = likeness.masked_fill(~b.tok_mask[..., None], 0.0)
-    t = likeness.shape[1]
-    preceding = torch.stack([F.pad(likeness, (0, 0, k, 0))[:, :t] for k in range(1, CONTEXT_WINDOW + 1)]).amax(0)
-    following = torch.stack([F.pad(likeness, (0, 0, 0, k))[:, k:] for k in range(1, CONTEXT_WINDOW + 1)]).amax(0)
+    t, near = likeness.shape[1], likeness.clamp(min=0)
+    weight = [(CONTEXT_WINDOW + 1 - k) / CONTEXT_WINDOW for k in range(1, CONTEXT_WINDOW + 1)]
+    preceding = torch.stack([F.pad(near, (0, 0, k, 0))[:, :t] * weight[k - 1] for k in range(1, CONTEXT_WINDOW + 1)]).amax(0)
+    following = torch.stack([F.pad(near, (0, 0, 0, k))[:, k:] * weight[k - 1] for k in range(1, CONTEXT_WINDOW + 1)]).amax(0)
     return torch.cat([likeness, preceding, following], dim=-1)
 
 

@@ -144,6 +144,27 @@ def test_a_value_is_read_by_the_words_before_it_that_echo_the_fields_label() -> 
     assert pieces[int(context[0, :, 11].argmax())] == "1994"
 
 
+def test_of_two_labels_echoed_before_a_value_the_nearer_word_counts_more() -> None:
+    """"action movies directed by Carr": "movies" echoes "Movie Genre" and "directed"
+    echoes "Director Name", both within the window before "Carr"; "directed" is nearer,
+    so Carr reads as the director's name more than as the genre."""
+    instruction = "Search for action movies directed by Carr from year 1994."
+    encoder = text_encoder()
+    elements = [
+        Element(ref=1, tag="div", text="Movie Genre", box=Box(x=0, y=0, width=90, height=10)),
+        Element(ref=2, tag="input", input_type="text", box=Box(x=0, y=10, width=90, height=20)),
+        Element(ref=3, tag="div", text="Director Name", box=Box(x=0, y=40, width=90, height=10)),
+        Element(ref=4, tag="input", input_type="text", box=Box(x=0, y=50, width=90, height=20)),
+    ]
+    step = featurize(instruction, DomSnapshot(elements=elements), [], encoder)
+    context = label_context(collate([step, step], encoder), torch.tensor([1, 3]))  # genre field, director field
+    pieces = [instruction[a:b] for a, b in step.offsets]
+    carr, action = pieces.index("by") + 1, pieces.index("action")
+    stem_before, stem_following = context[:, :, 13], context[:, :, 21]
+    assert stem_before[1, carr] > stem_before[0, carr] > 0
+    assert stem_following[0, action] == 1  # "movies" right after "action" echoes Movie Genre
+
+
 def test_an_ensemble_takes_the_choice_its_members_favour_together(monkeypatch) -> None:
     """One member slightly prefers the first field and the word "red"; the other strongly
     prefers the second field and "blue": together they take the second field and "blue",
