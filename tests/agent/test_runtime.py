@@ -342,6 +342,34 @@ def test_the_agent_brings_an_option_below_the_fold_into_sight_before_clicking_it
     assert len(run.actions) == 1
 
 
+class InTurn:
+    """Stands in for a policy: clicks ``ids`` one after the other, then stops."""
+
+    def __init__(self, *ids: str) -> None:
+        self.ids = list(ids)
+
+    def decide(self, instruction: str, snap: DomSnapshot, history: list[Action],
+               ruled_out: frozenset[tuple[int, str]] = frozenset(),
+               picked: frozenset[str] = frozenset()) -> Action | None:
+        return click_on(by_id(snap, self.ids.pop(0))) if self.ids else None
+
+
+@pytest.mark.parametrize(
+    ("instruction", "selected"),
+    [
+        ("Select Two, Seven from the list.", ["Two", "Seven"]),  # Two was asked for: it is kept
+        ("Select Seven from the list.", ["Seven"]),  # Two was not: Seven replaces it
+    ],
+)
+def test_a_click_adds_to_a_list_boxs_selection_of_named_options(
+    open_page: OpenPage, instruction: str, selected: list[str]
+) -> None:
+    page = open_page(LIST_BOX)
+    run = run_agent(page, InTurn("o2", "o7"), instruction, max_steps=2)  # type: ignore[arg-type]
+    assert [a.key for a in run.actions] == [None, "Control" if len(selected) == 2 else None]
+    assert page.evaluate("[...document.getElementById('list').selectedOptions].map(o => o.text)") == selected
+
+
 SUBMENU = """<!doctype html><body style="margin:0"><ul style="margin:0;padding:0;list-style:none">
 <li id="parent" style="position:relative;width:80px;height:20px">Parent
   <ul style="position:absolute;left:90px;top:0;margin:0;padding:0;list-style:none">
