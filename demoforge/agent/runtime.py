@@ -280,7 +280,7 @@ def adding_to_selection(action: Action, snap: DomSnapshot, instruction: str) -> 
     to keep it. In the recordings, 10 of the 12 clicks on a named option while only
     named options were selected held a key that adds to the selection (7 Control, 3
     Shift), against 1 of 6 while an unnamed option was selected: a wrong choice is
-    replaced, not kept. The policy, with 7 Control-clicks to learn from, did not.
+    replaced, not kept. The policy, with 7 Control-clicks to learn from, seldom did.
     """
     by = snap.by_ref()
     option = by.get(action.ref) if action.op == "click" and not action.key and action.ref is not None else None
