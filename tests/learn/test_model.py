@@ -107,16 +107,20 @@ def test_when_the_instruction_quotes_a_value_that_value_is_typed(monkeypatch, in
     assert typed_by(monkeypatch, instruction, step, {word: 5.0}, {word: 5.0}) == typed
 
 
+def labelled_fields(*labels: str) -> list[Element]:
+    """A form of text fields, each just below its label, 40 px from one label to the next."""
+    out = []
+    for k, label in enumerate(labels):
+        out.append(Element(ref=2 * k + 1, tag="div", text=label, box=Box(x=0, y=40 * k, width=90, height=10)))
+        out.append(Element(ref=2 * k + 2, tag="input", input_type="text", box=Box(x=0, y=40 * k + 10, width=90, height=20)))
+    return out
+
+
 def test_a_value_is_read_by_the_words_before_it_that_echo_the_fields_label() -> None:
     """"from year 1994": for the field labelled Year, the piece after "year" stands out."""
     instruction = "Search for adventure movies directed by Stuart from year 1994."
     encoder = text_encoder()
-    elements = [
-        Element(ref=1, tag="div", text="Year", box=Box(x=0, y=0, width=90, height=10)),
-        Element(ref=2, tag="input", input_type="text", box=Box(x=0, y=10, width=90, height=20)),
-        Element(ref=3, tag="div", text="Director Name", box=Box(x=0, y=40, width=90, height=10)),
-        Element(ref=4, tag="input", input_type="text", box=Box(x=0, y=50, width=90, height=20)),
-    ]
+    elements = labelled_fields("Year", "Director Name")
     step = featurize(instruction, DomSnapshot(elements=elements), [], encoder)
     context = label_context(collate([step, step], encoder), torch.tensor([1, 3]))  # the Year field, the Director Name field
     pieces = [instruction[a:b] for a, b in step.offsets]
@@ -150,12 +154,7 @@ def test_of_two_labels_echoed_before_a_value_the_nearer_word_counts_more() -> No
     so Carr reads as the director's name more than as the genre."""
     instruction = "Search for action movies directed by Carr from year 1994."
     encoder = text_encoder()
-    elements = [
-        Element(ref=1, tag="div", text="Movie Genre", box=Box(x=0, y=0, width=90, height=10)),
-        Element(ref=2, tag="input", input_type="text", box=Box(x=0, y=10, width=90, height=20)),
-        Element(ref=3, tag="div", text="Director Name", box=Box(x=0, y=40, width=90, height=10)),
-        Element(ref=4, tag="input", input_type="text", box=Box(x=0, y=50, width=90, height=20)),
-    ]
+    elements = labelled_fields("Movie Genre", "Director Name")
     step = featurize(instruction, DomSnapshot(elements=elements), [], encoder)
     context = label_context(collate([step, step], encoder), torch.tensor([1, 3]))  # genre field, director field
     pieces = [instruction[a:b] for a, b in step.offsets]
