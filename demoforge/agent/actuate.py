@@ -57,6 +57,13 @@ def point(action: Action, snap: DomSnapshot) -> tuple[float, float]:
     return aim(element)
 
 
+def select_of(element: Element, snap: DomSnapshot, role: str) -> Element | None:
+    """The ``<select>`` that ``element`` is an option of, if it is one and has ``role``:
+    ``combobox`` for a drop-down, ``listbox`` for a list box (``roleOf`` in ``recorder.js``)."""
+    select = snap.by_ref().get(element.parent) if element.tag.lower() == "option" and element.parent else None
+    return select if select is not None and select.tag.lower() == "select" and select.role == role else None
+
+
 def drop_down(element: Element, snap: DomSnapshot) -> Element | None:
     """The drop-down ``<select>`` whose list ``element`` is a row of, if it is one.
 
@@ -64,8 +71,7 @@ def drop_down(element: Element, snap: DomSnapshot) -> Element | None:
     ``page.mouse`` reaches its rows (the snapshot places them where they are
     drawn: see ``dropDownRow`` in ``recorder.js``).
     """
-    select = snap.by_ref().get(element.parent) if element.tag.lower() == "option" and element.parent else None
-    return select if select is not None and select.tag.lower() == "select" and select.role == "combobox" else None
+    return select_of(element, snap, "combobox")
 
 
 def choose(page: Page, select: Element | None, snap: DomSnapshot, text: str) -> None:

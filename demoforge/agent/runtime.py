@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from playwright.sync_api import Page
 
-from demoforge.agent.actuate import aim, drop_down, perform, point, takes_a_number
+from demoforge.agent.actuate import aim, drop_down, perform, point, select_of, takes_a_number
 from demoforge.capture import snapshot as snapshots
 from demoforge.dataset.actions import CLICKS, OPS, TEXTS, Action
 from demoforge.dataset.miniwob_dom import target_of
@@ -25,10 +25,9 @@ from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.checkpoint import load_policy
 from demoforge.learn.encoder import text_encoder
 from demoforge.learn.features import (
-    contained_in,
     featurize,
     field_name_pieces,
-    norm,
+    first_names,
     number_gap,
     page_rows,
     page_view,
@@ -282,14 +281,12 @@ def adding_to_selection(action: Action, snap: DomSnapshot, instruction: str) -> 
     Shift), against 1 of 6 while an unnamed option was selected: a wrong choice is
     replaced, not kept. The policy, with 7 Control-clicks to learn from, seldom did.
     """
-    by = snap.by_ref()
-    option = by.get(action.ref) if action.op == "click" and not action.key and action.ref is not None else None
-    box = by.get(option.parent) if option is not None and option.tag == "option" and option.parent else None
-    if box is None or box.role != "listbox" or option.checked:
+    option = snap.by_ref().get(action.ref) if action.op == "click" and not action.key and action.ref is not None else None
+    box = select_of(option, snap, "listbox") if option is not None and not option.checked else None
+    if box is None:
         return action
-    chosen = [e.text for e in snap.elements if e.parent == box.ref and e.tag == "option" and e.checked]
-    said = norm(instruction)
-    if chosen and all(text and contained_in(norm(text), said) for text in chosen):
+    chosen = [e for e in snap.elements if e.parent == box.ref and e.tag == "option" and e.checked]
+    if chosen and all(name is not None for name in first_names(chosen, instruction)):
         return action.model_copy(update={"key": "Control"})
     return action
 
