@@ -4,6 +4,11 @@
 A model directory is self-describing: the card (``README.md``) says what the
 policy was trained on, how, how well it did on held-out demonstrations and,
 when trained with DP-SGD, the privacy guarantee (epsilon, delta, unit).
+
+It also holds each member's answers to one fixed question (``probe_answers``),
+which loading asks again: code that reads pages or scores actions differently
+from the code the policy was trained with gives other answers, and the policy
+is refused instead of acting on features it never learned.
 """
 
 from __future__ import annotations
@@ -13,18 +18,77 @@ from pathlib import Path
 
 import torch
 
-from demoforge.learn.model import Ensemble, Policy, PolicyConfig
+from demoforge.events import Box, DomSnapshot, Element
+from demoforge.learn.encoder import text_encoder
+from demoforge.learn.features import featurize
+from demoforge.learn.model import Ensemble, Policy, PolicyConfig, collate
 
 MODEL_FILE = "model.pt"
 INFO_FILE = "info.json"
 CARD_FILE = "README.md"
 
 
+#: The question every saved policy is asked: a form of two labelled fields and a
+#: button, an instruction that quotes a value. Its answers touch every part of a
+#: decision: the elements' features, the instruction's pieces, the labels' context.
+PROBE_INSTRUCTION = 'Enter "Ada Lovelace" as the name, 1994 as the year, and press Submit.'
+#: How far a loaded policy's answers may be from its saved ones: the encoder's vectors
+#: differ in their last bits from one process to another. The label context's
+#: weighting by distance, a change that left every shape alone, moved the benchmark
+#: model's answers by up to 20.7.
+PROBE_TOLERANCE = 1e-3
+
+
+def probe_page() -> DomSnapshot:
+    """The probe's page: labels above their fields, a button below."""
+    elements = []
+    for k, label in enumerate(("Name", "Year")):
+        elements.append(Element(ref=2 * k + 1, tag="label", text=label, box=Box(x=10, y=10 + 40 * k, width=90, height=12)))
+        elements.append(
+            Element(ref=2 * k + 2, tag="input", input_type="text", box=Box(x=10, y=24 + 40 * k, width=120, height=20))
+        )
+    elements.append(Element(ref=5, tag="button", text="Submit", box=Box(x=10, y=100, width=60, height=22)))
+    return DomSnapshot(elements=elements)
+
+
+@torch.no_grad()
+def probe_answers(policy: Policy) -> torch.Tensor:
+    """``policy``'s scores on the probe, as it scores when deciding (dropout off): every
+    (element, operation), and for its first field every key and copy span.
+    Impossible choices (-inf) count as 0."""
+    encoder = text_encoder()
+    step = featurize(PROBE_INSTRUCTION, probe_page(), [], encoder)
+    b = collate([step], encoder)
+    training = policy.training
+    policy.eval()
+    h, g = policy.encode(b)
+    policy.train(training)
+    field = torch.tensor([step.refs.index(2)])  # the Name field
+    h_t = h[:, field[0]]
+    answers = [
+        policy.action_logits(h, g, b.elem_mask).flatten(),
+        policy.key_head(torch.cat([h_t, g], dim=-1)).flatten(),
+        policy.span_logits(b, field, h_t, g).flatten(),
+    ]
+    return torch.cat(answers).nan_to_num(neginf=0.0)
+
+
+def agrees(answers: torch.Tensor, saved: torch.Tensor) -> bool:
+    """Whether a policy's answers to the probe are the ones saved with it."""
+    return answers.shape == saved.shape and torch.allclose(answers, saved, atol=PROBE_TOLERANCE, rtol=PROBE_TOLERANCE)
+
+
 def save_policy(members: list[Policy], out_dir: Path, info: dict) -> None:
-    """Write weights, facts and card; the weights file is replaced atomically."""
+    """Write weights, facts, card and each member's answers to the probe; the weights
+    file is replaced atomically."""
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = out_dir / (MODEL_FILE + ".tmp")
-    torch.save({"config": members[0].cfg.to_dict(), "members": [m.state_dict() for m in members]}, tmp)
+    state = {
+        "config": members[0].cfg.to_dict(),
+        "members": [m.state_dict() for m in members],
+        "probe": [probe_answers(m) for m in members],
+    }
+    torch.save(state, tmp)
     tmp.replace(out_dir / MODEL_FILE)
     (out_dir / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n")
     (out_dir / CARD_FILE).write_text(model_card(info))
@@ -33,14 +97,16 @@ def save_policy(members: list[Policy], out_dir: Path, info: dict) -> None:
 def load_policy(model_dir: Path) -> Ensemble:
     """The policy saved in ``model_dir`` (an ensemble of one or more members), in eval mode.
 
-    A file from before ensembles holds one member's weights under ``model``.
+    A file from before ensembles holds one member's weights under ``model``; one
+    from before the probe cannot be checked against the code reading it.
     """
     path = Path(model_dir) / MODEL_FILE
     if not path.is_file():
         raise FileNotFoundError(f"no trained policy at {path}: run `demoforge train` first")
     state = torch.load(path, weights_only=False)
     members = []
-    for weights in state.get("members") or [state["model"]]:
+    weights_of = state.get("members") or [state["model"]]
+    for weights, saved in zip(weights_of, state.get("probe") or [None] * len(weights_of), strict=True):
         policy = Policy(PolicyConfig(**state["config"]))
         try:
             policy.load_state_dict(weights)
@@ -48,6 +114,11 @@ def load_policy(model_dir: Path) -> Ensemble:
             raise ValueError(
                 f"{path} holds a policy of another version (other features or layers): train it again"
             ) from exc
+        if saved is not None and not agrees(probe_answers(policy), saved):
+            raise ValueError(
+                f"{path} holds a policy of another version: this code reads pages or scores actions"
+                " otherwise than the code it was trained with (its answers to the probe differ): train it again"
+            )
         members.append(policy)
     ensemble = Ensemble(members)
     ensemble.eval()

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
+import demoforge.learn.features as features_module
+import demoforge.learn.model as model_module
 import demoforge.learn.train as train_module
 from demoforge.learn.checkpoint import load_policy
 from demoforge.learn.train import CHECKPOINT_FILE, MEMBERS_DIR, METRICS_FILE, learning_rate_factor, train
@@ -125,6 +127,25 @@ def test_a_model_of_another_version_is_refused_clearly(tiny_dataset: Path, tmp_p
         torch.save({**original, "members": [older]}, path)
         with pytest.raises(ValueError, match="another version .* train it again"):
             load_policy(tmp_path / "m")
+
+
+def test_a_model_read_by_code_that_reads_pages_otherwise_is_refused(
+    tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Changes that keep every weight's shape (a feature computed another way, the label
+    context weighed otherwise) are caught by the model's answers to the probe."""
+    train(tiny_dataset, tmp_path / "m", epochs=1, seed=0, show=False)
+    load_policy(tmp_path / "m")  # the code it was trained with reads it
+    label_context, labels = model_module.label_context, features_module.labels
+    changes = [
+        (model_module, "label_context", lambda b, target: label_context(b, target) * 0.5),
+        (features_module, "labels", lambda elements: [(j, i) for i, j in labels(elements)]),  # before and after swapped
+    ]
+    for module, name, changed in changes:
+        with monkeypatch.context() as m:
+            m.setattr(module, name, changed)
+            with pytest.raises(ValueError, match="otherwise than the code it was trained with"):
+                load_policy(tmp_path / "m")
 
 
 def test_an_ensemble_holds_one_policy_per_seed(tiny_dataset: Path, tmp_path: Path) -> None:
