@@ -31,6 +31,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--episodes", type=int, default=50)
     ap.add_argument("--max-per-task", type=int, default=None, help="cap on training examples per task")
+    ap.add_argument("--min-per-task", type=int, default=None, help="floor: a task's examples repeated up to this many")
     ap.add_argument("--seed", type=int, default=1, help="evaluation seed (the episodes' instances)")
     ap.add_argument("--train-seed", type=int, default=0, help="training seed; the members take it and the next ones")
     ap.add_argument("--width", type=int, default=128, help="policy width")
@@ -47,7 +48,7 @@ def main() -> None:
         t0 = time.time()
         info = train(args.dataset, model, epochs=args.epochs, seed=args.train_seed, all_splits=True,
                      resume=(model / "checkpoint.pt").exists() or (model / "members").exists(),
-                     max_per_task=args.max_per_task, width=args.width, layers=args.layers, members=args.members)
+                     max_per_task=args.max_per_task, min_per_task=args.min_per_task, width=args.width, layers=args.layers, members=args.members)
         print(f"training: {info['examples']} examples, {info['epochs']} epochs, wall {time.time() - t0:.0f} s")
         print(json.dumps(info["metrics"]))
     for suite in args.suite or ["demonstrated", "unseen"]:

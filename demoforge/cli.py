@@ -256,6 +256,9 @@ def train(
     max_per_task: int | None = typer.Option(
         None, "--max-per-task", min=1, help="Keep at most this many examples of any one task."
     ),
+    min_per_task: int | None = typer.Option(
+        None, "--min-per-task", min=1, help="Repeat the examples of a task with fewer, up to this many per epoch."
+    ),
     width: int = typer.Option(128, "--width", min=8, help="Width of the policy's element states (a multiple of 4)."),
     layers: int = typer.Option(2, "--layers", min=1, help="Self-attention layers over the page's elements."),
     members: int = typer.Option(
@@ -272,7 +275,7 @@ def train(
 
     try:
         info = run_training(dataset, out, epochs=epochs, seed=seed, dp_epsilon=dp_epsilon, resume=resume,
-                            all_splits=all_splits, max_per_task=max_per_task, width=width, layers=layers,
+                            all_splits=all_splits, max_per_task=max_per_task, min_per_task=min_per_task, width=width, layers=layers,
                             members=members)
     except (FileNotFoundError, FileExistsError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc

@@ -140,7 +140,9 @@ def model_card(info: dict) -> str:
         f"- examples: {info['examples']} decisions from {info['contributors']} contributors"
         f" ({info['skipped_examples']} left out: their target was not among the policy's elements)",
         f"- tasks: {len(info['tasks'])}",
-        f"- examples per task: {'at most ' + str(info['max_per_task']) if info['max_per_task'] else 'all'}\n"
+        f"- examples per task: {'at most ' + str(info['max_per_task']) if info['max_per_task'] else 'all'}"
+        + (f", those of a task with fewer than {info['min_per_task']} repeated up to that many"
+           if info.get("min_per_task") else "") + "\n"
         f"- epochs: {info['epochs']}, batch size {info['batch_size']}, peak learning rate {info['lr']}"
         f" (warm-up, then cosine), seed {info['seed']}",
         f"- policy: width {info['policy']['d']}, {info['policy']['n_layers']} self-attention layers",

@@ -12,7 +12,15 @@ import demoforge.learn.features as features_module
 import demoforge.learn.model as model_module
 import demoforge.learn.train as train_module
 from demoforge.learn.checkpoint import load_policy
-from demoforge.learn.train import CHECKPOINT_FILE, MEMBERS_DIR, METRICS_FILE, learning_rate_factor, train
+from demoforge.learn.train import (
+    CHECKPOINT_FILE,
+    MEMBERS_DIR,
+    METRICS_FILE,
+    Sample,
+    learning_rate_factor,
+    train,
+    with_floor,
+)
 
 
 def metrics(model: Path) -> list[dict]:
@@ -113,6 +121,22 @@ def test_learning_rate_warms_up_then_anneals_to_zero() -> None:
     assert all(a <= b for a, b in zip(factors[:peak], factors[1 : peak + 1]))  # rises
     assert all(a >= b for a, b in zip(factors[peak:], factors[peak + 1 :]))  # then falls
     assert factors[-1] < 1e-4
+
+
+def test_a_task_with_few_examples_is_repeated_up_to_the_floor(tiny_dataset: Path, tmp_path: Path) -> None:
+    def of(task: str, n: int) -> list[Sample]:
+        return [Sample(None, (k, 0, 0, 0, 0), "someone", "train", task) for k in range(n)]  # type: ignore[arg-type]
+
+    rare, common = of("rare", 3), of("common", 10)
+    epoch = with_floor(rare + common, 8)
+    assert epoch[:13] == rare + common  # every example once, then the repeats
+    assert [s.label[0] for s in epoch if s.task == "rare"] == [0, 1, 2, 0, 1, 2, 0, 1]  # in turn
+    assert sum(s.task == "common" for s in epoch) == 10  # a task with enough is left as it is
+    assert with_floor(rare, None) == rare
+
+    info = train(tiny_dataset, tmp_path / "m", epochs=1, seed=0, show=False, min_per_task=500)
+    card = (tmp_path / "m" / "README.md").read_text()
+    assert info["min_per_task"] == 500 and "repeated up to that many" in card
 
 
 def test_a_model_of_another_version_is_refused_clearly(tiny_dataset: Path, tmp_path: Path) -> None:
