@@ -31,7 +31,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--episodes", type=int, default=50)
     ap.add_argument("--max-per-task", type=int, default=None, help="cap on training examples per task")
-    ap.add_argument("--min-per-task", type=int, default=None, help="floor: a task's examples repeated up to this many")
+    ap.add_argument("--min-per-task", type=int, default=150, help="floor: a task's examples repeated up to this many (docs/train.md)")
     ap.add_argument("--seed", type=int, default=1, help="evaluation seed (the episodes' instances)")
     ap.add_argument("--train-seed", type=int, default=0, help="training seed; the members take it and the next ones")
     ap.add_argument("--width", type=int, default=128, help="policy width")
