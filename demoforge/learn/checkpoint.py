@@ -52,25 +52,28 @@ def probe_page() -> DomSnapshot:
 
 
 @torch.no_grad()
-def probe_answers(policy: Policy) -> torch.Tensor:
-    """``policy``'s scores on the probe, as it scores when deciding (dropout off): every
-    (element, operation), and for its first field every key and copy span.
-    Impossible choices (-inf) count as 0."""
+def probe_answers(members: list[Policy]) -> list[torch.Tensor]:
+    """Each member's scores on the probe, as it scores when deciding (dropout off): every
+    (element, operation), and for the probe's first field every key and copy span.
+    Impossible choices (-inf) count as 0. The probe is read once for all members."""
     encoder = text_encoder()
     step = featurize(PROBE_INSTRUCTION, probe_page(), [], encoder)
     b = collate([step], encoder)
-    training = policy.training
-    policy.eval()
-    h, g = policy.encode(b)
-    policy.train(training)
     field = torch.tensor([step.refs.index(2)])  # the Name field
-    h_t = h[:, field[0]]
-    answers = [
-        policy.action_logits(h, g, b.elem_mask).flatten(),
-        policy.key_head(torch.cat([h_t, g], dim=-1)).flatten(),
-        policy.span_logits(b, field, h_t, g).flatten(),
-    ]
-    return torch.cat(answers).nan_to_num(neginf=0.0)
+    out = []
+    for policy in members:
+        training = policy.training
+        policy.eval()
+        h, g = policy.encode(b)
+        h_t = h[:, field[0]]
+        answers = [
+            policy.action_logits(h, g, b.elem_mask).flatten(),
+            policy.key_head(torch.cat([h_t, g], dim=-1)).flatten(),
+            policy.span_logits(b, field, h_t, g).flatten(),
+        ]
+        policy.train(training)
+        out.append(torch.cat(answers).nan_to_num(neginf=0.0))
+    return out
 
 
 def agrees(answers: torch.Tensor, saved: torch.Tensor) -> bool:
@@ -86,7 +89,7 @@ def save_policy(members: list[Policy], out_dir: Path, info: dict) -> None:
     state = {
         "config": members[0].cfg.to_dict(),
         "members": [m.state_dict() for m in members],
-        "probe": [probe_answers(m) for m in members],
+        "probe": probe_answers(members),
     }
     torch.save(state, tmp)
     tmp.replace(out_dir / MODEL_FILE)
@@ -105,8 +108,7 @@ def load_policy(model_dir: Path) -> Ensemble:
         raise FileNotFoundError(f"no trained policy at {path}: run `demoforge train` first")
     state = torch.load(path, weights_only=False)
     members = []
-    weights_of = state.get("members") or [state["model"]]
-    for weights, saved in zip(weights_of, state.get("probe") or [None] * len(weights_of), strict=True):
+    for weights in state.get("members") or [state["model"]]:
         policy = Policy(PolicyConfig(**state["config"]))
         try:
             policy.load_state_dict(weights)
@@ -114,12 +116,13 @@ def load_policy(model_dir: Path) -> Ensemble:
             raise ValueError(
                 f"{path} holds a policy of another version (other features or layers): train it again"
             ) from exc
-        if saved is not None and not agrees(probe_answers(policy), saved):
-            raise ValueError(
-                f"{path} holds a policy of another version: this code reads pages or scores actions"
-                " otherwise than the code it was trained with (its answers to the probe differ): train it again"
-            )
         members.append(policy)
+    saved = state.get("probe")
+    if saved is not None and (len(saved) != len(members) or not all(map(agrees, probe_answers(members), saved))):
+        raise ValueError(
+            f"{path} holds a policy of another version: this code reads pages or scores actions"
+            " otherwise than the code it was trained with (its answers to the probe differ): train it again"
+        )
     ensemble = Ensemble(members)
     ensemble.eval()
     return ensemble
