@@ -35,6 +35,7 @@ from demoforge.learn.features import (
     picked_pieces,
     picked_words,
     quoted,
+    quoted_as_written,
     visible_elements,
 )
 from demoforge.learn.model import collate
@@ -333,6 +334,30 @@ def adding_to_selection(action: Action, snap: DomSnapshot, instruction: str) -> 
     return action
 
 
+def as_written(action: Action, snap: DomSnapshot, instruction: str) -> Action:
+    """``action`` moved to the element of the same kind in sight whose text is a value
+    the instruction quotes, written as quoted, where the policy chose one that differs
+    from it only in case. (Of the same kind: the instruction's own display may show
+    the value too, in a bold ``<span>``.)
+
+    The policy reads words lower-cased (its encoder is uncased, and so is its word
+    matching), so "x" and "X" are one item to it; to a person they are two. A pie
+    menu of random letters and digits (click-pie) holds both now and then, and the
+    policy clicked "X" for "click on the item labeled x".
+    """
+    target = snap.by_ref().get(action.ref) if action.ref is not None else None
+    if target is None or not (said := (target.text or "").strip()):
+        return action
+    same_kind = [e for e in visible_elements(snap) if e.tag == target.tag]
+    for value in quoted_as_written(instruction):
+        if said != value and said.lower() == value.lower():
+            twin = next((e for e in same_kind if (e.text or "").strip() == value), None)
+            if twin is not None:
+                x, y = aim(twin)
+                return action.model_copy(update={"ref": twin.ref, "target": target_of(twin), "x": x, "y": y})
+    return action
+
+
 def run_agent(
     page: Page,
     agent: Agent,
@@ -369,6 +394,8 @@ def run_agent(
     While the instruction quotes a value that nothing in sight shows, the agent first
     points at the menu items in sight, each once, until one opens what shows it
     (``look_in_menus``); the item is then an opener like any other.
+    A target that differs from a quoted value only in case gives way to the element
+    in sight written as quoted (``as_written``).
     ``step_ms`` records the decision time per step (observe + decide), the
     figure the agent's speed budget is about; acting waits for the page.
     """
@@ -405,7 +432,8 @@ def run_agent(
         if action is None:
             run.stopped = "nothing to act on"
             return run
-        action, snap = into_view(page, adding_to_selection(action, snap, instruction), snap, observe)
+        action = as_written(adding_to_selection(action, snap, instruction), snap, instruction)
+        action, snap = into_view(page, action, snap, observe)
         after = opens_under_pointer(page, action, snap, observe) if action.op in CLICKS else None
         if after is not None:
             if action.ref is not None and (shows := opened(snap, after)):

@@ -263,8 +263,13 @@ def picked_pieces(instruction: str, offsets: list[tuple[int, int]], picked: Set[
     return torch.tensor([_within(spans, a, b) for a, b in offsets], dtype=torch.bool)
 
 
+def quoted_as_written(text: str) -> list[str]:
+    """The values ``text`` quotes, as written (case and all)."""
+    return [next(g for g in m.groups() if g) for m in _QUOTED.finditer(text)]
+
+
 def quoted(text: str) -> list[str]:
-    return [norm(next(g for g in m.groups() if g)) for m in _QUOTED.finditer(text)]
+    return [norm(q) for q in quoted_as_written(text)]
 
 
 def contained_in(text_norm: str, instr_norm: str) -> bool:

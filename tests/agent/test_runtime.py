@@ -320,6 +320,29 @@ def test_what_is_in_sight_or_not_quoted_is_not_looked_for(open_page: OpenPage, i
     assert page.evaluate("window.pointed") == ["Zoom"]
 
 
+LETTERS = """<!doctype html><body style="margin:0">
+<div id="query" style="position:absolute;left:0;top:0;width:200px;height:20px">Click on the item labeled
+  "<span id="shown" style="font-weight:bold">x</span>".</div>
+<div id="upper" style="position:absolute;left:0;top:40px;width:40px;height:20px" onclick="window.clicked = 'X'">X</div>
+<div id="lower" style="position:absolute;left:0;top:70px;width:40px;height:20px" onclick="window.clicked = 'x'">x</div>
+</body>"""
+
+
+@pytest.mark.parametrize(("instruction", "clicked"), [
+    ('Click on the item labeled "x".', "x"),  # the policy's "X" gives way to the "x" written as quoted
+    ('Click on the item labeled "X".', "X"),
+    ("Click on the item labeled x.", "X"),  # nothing quoted: the policy's choice stands
+])
+def test_a_quoted_value_is_clicked_as_written(open_page: OpenPage, instruction: str, clicked: str) -> None:
+    """The policy reads words lower-cased, so "x" and "X" are one item to it; the agent
+    clicks the one written as quoted, of the same kind as the policy's choice (not the
+    bold "x" in the instruction's own display)."""
+    page = open_page(LETTERS)
+    run_agent(page, Preferring("upper"), instruction, max_steps=2,  # type: ignore[arg-type]
+              done=lambda: page.evaluate("window.clicked !== undefined"))
+    assert page.evaluate("window.clicked") == clicked
+
+
 HIGHLIGHT = """<!doctype html><body style="margin:0">
 <button id="b" style="position:absolute;left:0;top:0;width:80px;height:20px"
   onmouseenter="this.className = 'lit'" onclick="window.clicked = 'b'">Like</button>
