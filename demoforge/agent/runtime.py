@@ -234,8 +234,9 @@ def look_in_menus(
     page marks as such (ARIA role ``menuitem``, as jQuery UI's menus and menu bars
     do), each looked in once per run; what is not quoted is not looked for.
     """
-    missing = out_of_sight(instruction, visible_elements(snap))
-    items = [e for e in visible_elements(snap) if e.role == MENU_ITEM and e.ref not in looked] if missing else []
+    in_sight = visible_elements(snap)
+    missing = out_of_sight(instruction, in_sight)
+    items = [e for e in in_sight if e.role == MENU_ITEM and e.ref not in looked] if missing else []
     found = None
     for item in items:
         looked.add(item.ref)
