@@ -8,6 +8,7 @@ instruction text and the page. It never reads a page's scripts or state.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -212,19 +213,32 @@ def item_of(snap: DomSnapshot, ref: int) -> frozenset[int]:
 MENU_ITEM = "menuitem"
 
 
+#: A class name, as an instruction writes a picture it draws ("the item with the ui-icon
+#: ui-icon-seek-end icon": ``MiniWoBEnv.instruction``): lower-case words joined by hyphens.
+CLASS_NAME = re.compile(r"(?<![\w-])[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?![\w-])")
+
+
 def out_of_sight(instruction: str, elements: list[Element]) -> set[str]:
-    """The values the instruction quotes that no element in sight shows as its whole text or value."""
+    """What the instruction names that nothing in sight shows: the values it quotes that
+    no element shows as its whole text or value, and the class names it writes (the
+    pictures it draws) that no element wears.
+
+    A hyphenated word that is no class ("one-way") counts as out of sight too; that
+    costs a look only on a page with menus, and there it is the item a person would
+    look for too.
+    """
     shown = {norm(e.text) for e in elements if e.text} | {norm(e.value) for e in elements if e.value}
-    return set(quoted(instruction)) - shown
+    worn = {c for e in elements for c in (e.classes or "").split()}
+    return (set(quoted(instruction)) - shown) | (set(CLASS_NAME.findall(instruction)) - worn)
 
 
 def look_in_menus(
     page: Page, snap: DomSnapshot, instruction: str, looked: set[int], observe: Callable[[Page], DomSnapshot]
 ) -> tuple[int, DomSnapshot] | None:
     """Point at the menu items in sight not pointed at before (``looked``), in reading
-    order, while the instruction quotes a value nothing in sight shows, until one opens
-    something that shows it; the last item pointed at and the page then, or None when
-    there was nothing to look in.
+    order, while the instruction names something nothing in sight shows (``out_of_sight``),
+    until one opens something that shows it; the last item pointed at and the page then,
+    or None when there was nothing to look in.
 
     "Find and click on the item labelled Stop" over a menu whose Stop is in the
     Playback submenu: a person looks for it, resting the pointer on the items in turn
@@ -232,7 +246,9 @@ def look_in_menus(
     the policy never points at a parent the instruction does not name; it clicked an
     item in sight instead, in 30 of 50 episodes of click-menu-2. Items are what the
     page marks as such (ARIA role ``menuitem``, as jQuery UI's menus and menu bars
-    do), each looked in once per run; what is not quoted is not looked for.
+    do), each looked in once per run. An item asked for by its icon ("the item with the
+    [seek-end icon] icon") is looked for by the icon's classes, as the policy matches it
+    (``features.match_text``); what is neither quoted nor drawn is not looked for.
     """
     in_sight = visible_elements(snap)
     missing = out_of_sight(instruction, in_sight)
@@ -392,8 +408,8 @@ def run_agent(
     policy once clicked the down arrow from 0 to -30 for "Select 5".
     A click that adds a named option to a list box's selection of named options
     holds Control (``adding_to_selection``).
-    While the instruction quotes a value that nothing in sight shows, the agent first
-    points at the menu items in sight, each once, until one opens what shows it
+    While the instruction quotes a value or draws an icon that nothing in sight shows, the
+    agent first points at the menu items in sight, each once, until one opens what shows it
     (``look_in_menus``); the item is then an opener like any other.
     A target that differs from a quoted value only in case gives way to the element
     in sight written as quoted (``as_written``).

@@ -280,13 +280,14 @@ def test_an_item_is_not_clicked_while_what_pointing_at_it_opened_shows(open_page
     assert policy.clicked == ["caret", "child"] and len(run.actions) == 1
 
 
-MENU_BAR = """<!doctype html><body style="margin:0"><ul style="margin:0;padding:0;list-style:none;width:80px">
-<li><div id="save" role="menuitem" style="height:20px" onclick="window.clicked = 'save'">Save</div></li>
+MENU_BAR = """<!doctype html><body style="margin:0"><style>.ui-icon { display: inline-block; width: 10px; height: 10px }</style>
+<ul style="margin:0;padding:0;list-style:none;width:80px">
+<li><div id="save" role="menuitem" style="height:20px" onclick="window.clicked = 'save'"><span class="ui-icon ui-icon-disk"></span>Save</div></li>
 <li id="playback"><div role="menuitem" style="height:20px">Playback</div>
   <ul id="sub" style="display:none;position:absolute;left:90px;top:20px;margin:0;padding:0;list-style:none">
-    <li><div id="stop" role="menuitem" style="width:80px;height:20px" onclick="window.clicked = 'stop'">Stop</div></li>
+    <li><div id="stop" role="menuitem" style="width:80px;height:20px" onclick="window.clicked = 'stop'"><span class="ui-icon ui-icon-stop"></span>Stop</div></li>
   </ul></li>
-<li><div id="zoom" role="menuitem" style="height:20px" onclick="window.clicked = 'zoom'">Zoom</div></li>
+<li><div id="zoom" role="menuitem" style="height:20px" onclick="window.clicked = 'zoom'"><span class="ui-icon ui-icon-zoomin"></span>Zoom</div></li>
 </ul><script>
   window.pointed = [];
   for (const item of document.querySelectorAll("[role=menuitem]")) {
@@ -298,20 +299,28 @@ MENU_BAR = """<!doctype html><body style="margin:0"><ul style="margin:0;padding:
 </script></body>"""
 
 
-def test_the_agent_looks_in_menus_for_a_quoted_item_out_of_sight(open_page: OpenPage) -> None:
+@pytest.mark.parametrize("instruction", [
+    'Find and click on the item labeled "Stop".',
+    "Find and click on the item with the ui-icon ui-icon-stop icon.",  # the icon, as the environment writes it
+])
+def test_the_agent_looks_in_menus_for_an_item_out_of_sight(open_page: OpenPage, instruction: str) -> None:
     """Stop is in the Playback submenu, which nothing names: the agent points at the items
     in turn, Playback opens it, and the policy, which would have clicked Zoom on the
     closed menu, clicks Stop."""
     page = open_page(MENU_BAR)
     policy = Preferring("stop", "zoom")
-    run = run_agent(page, policy, 'Find and click on the item labeled "Stop".', max_steps=3,  # type: ignore[arg-type]
+    run = run_agent(page, policy, instruction, max_steps=3,  # type: ignore[arg-type]
                     done=lambda: page.evaluate("window.clicked !== undefined"))
     assert page.evaluate("window.clicked") == "stop"
     assert policy.clicked == ["stop"] and len(run.actions) == 1
     assert page.evaluate("window.pointed") == ["Save", "Playback", "Stop"]  # it stopped looking at Playback
 
 
-@pytest.mark.parametrize("instruction", ['Click on the item labeled "Zoom".', "Click on the item labeled Stop."])
+@pytest.mark.parametrize("instruction", [
+    'Click on the item labeled "Zoom".',
+    "Click on the item with the ui-icon ui-icon-zoomin icon.",
+    "Click on the item labeled Stop.",
+])
 def test_what_is_in_sight_or_not_quoted_is_not_looked_for(open_page: OpenPage, instruction: str) -> None:
     page = open_page(MENU_BAR)
     run_agent(page, Preferring("zoom"), instruction, max_steps=2,  # type: ignore[arg-type]
