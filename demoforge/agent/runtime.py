@@ -370,9 +370,35 @@ def as_written(action: Action, snap: DomSnapshot, instruction: str) -> Action:
         if said != value and said.lower() == value.lower():
             twin = next((e for e in same_kind if (e.text or "").strip() == value), None)
             if twin is not None:
-                x, y = aim(twin)
-                return action.model_copy(update={"ref": twin.ref, "target": target_of(twin), "x": x, "y": y})
+                return moved_to(action, twin)
     return action
+
+
+def as_drawn(action: Action, snap: DomSnapshot, instruction: str) -> Action:
+    """``action`` moved to the element of the same kind in sight that wears every class
+    name the instruction writes (the picture it draws: ``CLASS_NAME``), where the policy
+    chose one that wears some of them: the same kind of picture, another picture.
+
+    A drawn picture is matched as exactly as a quoted value: the policy reads an icon's
+    classes as words, and took the stop icon for "the item with the ui-icon
+    ui-icon-seek-start icon" in click-menu-2, both being jQuery UI icons (``ui-icon``).
+    """
+    drawn = set(CLASS_NAME.findall(instruction))
+    target = snap.by_ref().get(action.ref) if action.ref is not None else None
+    if target is None or not drawn:
+        return action
+    worn = set((target.classes or "").split())
+    if drawn <= worn or not drawn & worn:
+        return action
+    twin = next((e for e in visible_elements(snap)
+                 if e.tag == target.tag and drawn <= set((e.classes or "").split())), None)
+    return action if twin is None else moved_to(action, twin)
+
+
+def moved_to(action: Action, element: Element) -> Action:
+    """``action`` done on ``element`` instead, at the point a person aims at."""
+    x, y = aim(element)
+    return action.model_copy(update={"ref": element.ref, "target": target_of(element), "x": x, "y": y})
 
 
 def run_agent(
@@ -412,7 +438,8 @@ def run_agent(
     agent first points at the menu items in sight, each once, until one opens what shows it
     (``look_in_menus``); the item is then an opener like any other.
     A target that differs from a quoted value only in case gives way to the element
-    in sight written as quoted (``as_written``).
+    in sight written as quoted (``as_written``), and an icon other than the one the
+    instruction draws to the one it draws (``as_drawn``).
     ``step_ms`` records the decision time per step (observe + decide), the
     figure the agent's speed budget is about; acting waits for the page.
     """
@@ -449,7 +476,8 @@ def run_agent(
         if action is None:
             run.stopped = "nothing to act on"
             return run
-        action = as_written(adding_to_selection(action, snap, instruction), snap, instruction)
+        for rule in (adding_to_selection, as_written, as_drawn):
+            action = rule(action, snap, instruction)
         action, snap = into_view(page, action, snap, observe)
         after = opens_under_pointer(page, action, snap, observe) if action.op in CLICKS else None
         if after is not None:

@@ -352,6 +352,28 @@ def test_a_quoted_value_is_clicked_as_written(open_page: OpenPage, instruction: 
     assert page.evaluate("window.clicked") == clicked
 
 
+ICONS = """<!doctype html><body style="margin:0"><style>span { display: block; width: 16px; height: 16px }</style>
+<span id="stop" class="ui-icon ui-icon-stop" onclick="window.clicked = 'stop'"></span>
+<span id="start" class="ui-icon ui-icon-seek-start" onclick="window.clicked = 'start'"></span>
+<span id="one-way" class="trip one-way" onclick="window.clicked = 'one-way'"></span>
+</body>"""
+
+
+@pytest.mark.parametrize(("instruction", "clicked"), [
+    ("Click on the item with the ui-icon ui-icon-seek-start icon.", "start"),  # the policy's stop icon gives way
+    ("Click on the item with the ui-icon ui-icon-stop icon.", "stop"),
+    ("Click on the item with the ui-icon ui-icon-eject icon.", "stop"),  # nothing in sight wears it
+    ("Book a one-way trip.", "stop"),  # a hyphenated word the policy's choice does not wear
+])
+def test_an_icon_is_clicked_as_drawn(open_page: OpenPage, instruction: str, clicked: str) -> None:
+    """An icon the instruction draws is written as its classes; the policy reads them as
+    words, and a jQuery UI icon ("ui-icon") of another picture gives way to the drawn one."""
+    page = open_page(ICONS)
+    run_agent(page, Preferring("stop"), instruction, max_steps=2,  # type: ignore[arg-type]
+              done=lambda: page.evaluate("window.clicked !== undefined"))
+    assert page.evaluate("window.clicked") == clicked
+
+
 HIGHLIGHT = """<!doctype html><body style="margin:0">
 <button id="b" style="position:absolute;left:0;top:0;width:80px;height:20px"
   onmouseenter="this.className = 'lit'" onclick="window.clicked = 'b'">Like</button>
