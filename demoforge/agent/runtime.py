@@ -223,9 +223,8 @@ def out_of_sight(instruction: str, elements: list[Element]) -> set[str]:
     no element shows as its whole text or value, and the class names it writes (the
     pictures it draws) that no element wears.
 
-    A hyphenated word that is no class ("one-way") counts as out of sight too; that
-    costs a look only on a page with menus, and there it is the item a person would
-    look for too.
+    A hyphenated word that is no class ("one-way") counts as out of sight too: that
+    costs one look through the menus, and only on a page with menu items.
     """
     shown = {norm(e.text) for e in elements if e.text} | {norm(e.value) for e in elements if e.value}
     worn = {c for e in elements for c in (e.classes or "").split()}
