@@ -31,6 +31,7 @@ from demoforge.learn.features import (
     first_names,
     norm,
     number_gap,
+    page_classes,
     page_rows,
     page_view,
     picked_pieces,
@@ -350,6 +351,39 @@ def adding_to_selection(action: Action, snap: DomSnapshot, instruction: str) -> 
     return action
 
 
+#: A number and the word after it: "on 2 posts" (not a date's, a time's or a decimal's digits).
+_NUMBER_AND_WORD = re.compile(r"(?<![\w./:-])(\d+) ([a-z]{3,})\b")
+#: Words that follow a number without being what it counts: "Select 1 with the slider".
+NOT_COUNTED = frozenset({"and", "but", "for", "from", "into", "onto", "than", "that", "the", "then", "with"})
+
+
+def asked_count(instruction: str) -> int | None:
+    """How many things the instruction asks to act on, where it counts them once: a
+    number followed by a noun in its number ("on 1 post", "on 3 posts"); None where
+    it counts nothing or more than once. The noun is what follows the number, in the
+    plural unless the number is 1, and no joining word (``NOT_COUNTED``): "Select 9
+    with the spinner" counts nothing, nor does "10/21/2016 as the date"."""
+    counts = [int(n) for n, word in _NUMBER_AND_WORD.findall(instruction.lower())
+              if word not in NOT_COUNTED and word.endswith("s") == (int(n) != 1)]
+    return counts[0] if len(counts) == 1 and counts[0] > 0 else None
+
+
+Kind = tuple[str, str, frozenset[str]]
+
+
+def kind(element: Element) -> Kind:
+    """Which of a row of like controls an element is, as a person tells them apart: its
+    tag, its words and its classes (a retweet button, whose icon says what it is)."""
+    return element.tag.lower(), norm(element.text), frozenset(page_classes(element.classes).split())
+
+
+def of_kind(element: Element, counted: Kind) -> bool:
+    """Whether ``element`` is one of ``counted``'s kind, in whatever state: a clicked
+    toggle wears a class more ("retweet active") and is still a retweet button."""
+    tag, text, classes = kind(element)
+    return (tag, text) == counted[:2] and counted[2] <= classes
+
+
 def as_written(action: Action, snap: DomSnapshot, instruction: str) -> Action:
     """``action`` moved to the element of the same kind in sight whose text is a value
     the instruction quotes, written as quoted, where the policy chose one that differs
@@ -439,6 +473,9 @@ def run_agent(
     A target that differs from a quoted value only in case gives way to the element
     in sight written as quoted (``as_written``), and an icon other than the one the
     instruction draws to the one it draws (``as_drawn``).
+    Where the instruction counts the things to act on ("on 2 posts": ``asked_count``),
+    once the agent has clicked that many elements of one kind (``kind``) it clicks
+    no more of that kind, as a person who has liked two posts goes on to Submit.
     ``step_ms`` records the decision time per step (observe + decide), the
     figure the agent's speed budget is about; acting waits for the page.
     """
@@ -449,6 +486,8 @@ def run_agent(
     looked: set[int] = set()  # menu items pointed at to look for a quoted value
     away: set[int] = set()  # refs whose click moved the asked number away
     clicked: tuple[int, int] | None = None  # the last click's ref, and the number's gap before it
+    count = asked_count(instruction)
+    clicked_of: dict[Kind, set[int]] = {}  # the elements clicked, by kind
     for _ in range(max_steps):
         snap, observe_ms = observe_still(page, observe)
         if done():
@@ -469,7 +508,10 @@ def run_agent(
             away.add(clicked[0])
         ruled_out = frozenset((places[i], op) for i, op in done_here) | {
             (ref, op) for ref, (op, shows) in openers.items() if ref in in_sight and shows & in_sight
-        } | {(ref, op) for ref in away & in_sight for op in AT_A_POINT}
+        } | {(ref, op) for ref in away & in_sight for op in AT_A_POINT} | {
+            (e.ref, op) for e in elements for op in CLICKS
+            if any(of_kind(e, k) for k, refs in clicked_of.items() if count and len(refs) >= count)
+        }
         action = agent.decide(instruction, snap, run.actions, ruled_out, frozenset(picked))
         run.step_ms.append(observe_ms + (time.perf_counter() - t0) * 1000)
         if action is None:
@@ -487,6 +529,8 @@ def run_agent(
             done_here.add((places.index(action.ref), action.op))
         if action.op in CLICKS and action.ref is not None:
             picked |= picked_words(snap, action.ref)
+            if (target := snap.by_ref().get(action.ref)) is not None:
+                clicked_of.setdefault(kind(target), set()).add(target.ref)
         clicked = (action.ref, gap) if action.op in AT_A_POINT and action.ref is not None and gap is not None else None
         perform(page, action, snap)
         run.actions.append(action)

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from demoforge.agent.runtime import (
     Agent,
+    asked_count,
     hiding,
     into_view,
     item_of,
@@ -372,6 +373,44 @@ def test_an_icon_is_clicked_as_drawn(open_page: OpenPage, instruction: str, clic
     run_agent(page, Preferring("stop"), instruction, max_steps=2,  # type: ignore[arg-type]
               done=lambda: page.evaluate("window.clicked !== undefined"))
     assert page.evaluate("window.clicked") == clicked
+
+
+POSTS = """<!doctype html><body style="margin:0"><style>.like { display: inline-block; width: 16px; height: 16px }</style>
+<div><span>@ann</span> <span id="l1" class="like"></span></div>
+<div><span>@ann</span> <span id="l2" class="like"></span></div>
+<div><span>@ann</span> <span id="l3" class="like"></span></div>
+<button id="submit" onclick="window.clicked = [...document.querySelectorAll('.active')].map(e => e.id).join()">Submit</button>
+<script>for (const like of document.querySelectorAll(".like")) { like.onclick = () => like.classList.add("active"); }</script>
+</body>"""
+
+
+@pytest.mark.parametrize(("instruction", "liked"), [
+    ("Click the Like button on 1 post by @ann and then click Submit.", "l1"),
+    ("Click the Like button on 2 posts by @ann and then click Submit.", "l1,l2"),
+    ("Click the Like button on every post by @ann and then click Submit.", "l1,l2,l3"),  # nothing counted
+])
+def test_the_agent_clicks_as_many_as_the_instruction_counts(open_page: OpenPage, instruction: str, liked: str) -> None:
+    """A policy that would like every post stops at the count asked for: the likes, liked
+    or not, are one kind, and once it has clicked as many as asked it clicks no more."""
+    page = open_page(POSTS)
+    run_agent(page, Preferring("l1", "l2", "l3", "submit"), instruction, max_steps=12,  # type: ignore[arg-type]
+              done=lambda: page.evaluate("window.clicked !== undefined"))
+    assert page.evaluate("window.clicked") == liked
+
+
+@pytest.mark.parametrize(("instruction", "count"), [
+    ('Click the "Retweet" button on 3 posts by @scelerisque and then click Submit.', 3),
+    ('Click the "Like" button on 1 post by @livia and then click Submit.', 1),
+    ("Order 3 items that are dairy", 3),
+    ("Select 1 with the slider, click the 2nd checkbox, then hit Submit.", None),  # "with" is no thing
+    ("Select 9 with the spinner and hit Submit.", None),
+    ("Select 10/21/2016 as the date and hit submit.", None),
+    ("Enter 9:27 PM as the time and press submit.", None),
+    ("Search for saga movies directed by Carr from year 2014.", None),
+    ("Like 2 posts and share 3 posts.", None),  # counted twice: which count is whose is not read
+])
+def test_what_an_instruction_counts(instruction: str, count: int | None) -> None:
+    assert asked_count(instruction) == count
 
 
 HIGHLIGHT = """<!doctype html><body style="margin:0">
