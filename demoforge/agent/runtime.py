@@ -509,7 +509,7 @@ def run_agent(
         ruled_out = frozenset((places[i], op) for i, op in done_here) | {
             (ref, op) for ref, (op, shows) in openers.items() if ref in in_sight and shows & in_sight
         } | {(ref, op) for ref in away & in_sight for op in AT_A_POINT} | {
-            (e.ref, op) for e in elements for op in CLICKS
+            (e.ref, op) for e in elements for op in AT_A_POINT
             if any(of_kind(e, k) for k, refs in clicked_of.items() if count and len(refs) >= count)
         }
         action = agent.decide(instruction, snap, run.actions, ruled_out, frozenset(picked))
@@ -529,8 +529,9 @@ def run_agent(
             done_here.add((places.index(action.ref), action.op))
         if action.op in CLICKS and action.ref is not None:
             picked |= picked_words(snap, action.ref)
-            if (target := snap.by_ref().get(action.ref)) is not None:
-                clicked_of.setdefault(kind(target), set()).add(target.ref)
+        target = snap.by_ref().get(action.ref) if action.ref is not None else None
+        if action.op in AT_A_POINT and target is not None:  # a drag that drops nowhere clicks too
+            clicked_of.setdefault(kind(target), set()).add(target.ref)
         clicked = (action.ref, gap) if action.op in AT_A_POINT and action.ref is not None and gap is not None else None
         perform(page, action, snap)
         run.actions.append(action)
