@@ -506,11 +506,11 @@ def run_agent(
         gap = number_gap(elements, instruction)
         if clicked is not None and gap is not None and abs(gap) > abs(clicked[1]):
             away.add(clicked[0])
+        counted_out = [k for k, refs in clicked_of.items() if count and len(refs) >= count]
         ruled_out = frozenset((places[i], op) for i, op in done_here) | {
             (ref, op) for ref, (op, shows) in openers.items() if ref in in_sight and shows & in_sight
         } | {(ref, op) for ref in away & in_sight for op in AT_A_POINT} | {
-            (e.ref, op) for e in elements for op in AT_A_POINT
-            if any(of_kind(e, k) for k, refs in clicked_of.items() if count and len(refs) >= count)
+            (e.ref, op) for e in elements if any(of_kind(e, k) for k in counted_out) for op in AT_A_POINT
         }
         action = agent.decide(instruction, snap, run.actions, ruled_out, frozenset(picked))
         run.step_ms.append(observe_ms + (time.perf_counter() - t0) * 1000)
