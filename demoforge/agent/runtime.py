@@ -219,6 +219,11 @@ MENU_ITEM = "menuitem"
 CLASS_NAME = re.compile(r"(?<![\w-])[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?![\w-])")
 
 
+def worn(element: Element) -> set[str]:
+    """The class names an element wears, as the instruction would write them."""
+    return set((element.classes or "").split())
+
+
 def out_of_sight(instruction: str, elements: list[Element]) -> set[str]:
     """What the instruction names that nothing in sight shows: the values it quotes that
     no element shows as its whole text or value, and the class names it writes (the
@@ -228,8 +233,8 @@ def out_of_sight(instruction: str, elements: list[Element]) -> set[str]:
     costs one look through the menus, and only on a page with menu items.
     """
     shown = {norm(e.text) for e in elements if e.text} | {norm(e.value) for e in elements if e.value}
-    worn = {c for e in elements for c in (e.classes or "").split()}
-    return (set(quoted(instruction)) - shown) | (set(CLASS_NAME.findall(instruction)) - worn)
+    on_show = set().union(*map(worn, elements))
+    return (set(quoted(instruction)) - shown) | (set(CLASS_NAME.findall(instruction)) - on_show)
 
 
 def look_in_menus(
@@ -417,14 +422,10 @@ def as_drawn(action: Action, snap: DomSnapshot, instruction: str) -> Action:
     ui-icon-seek-start icon" in click-menu-2, both being jQuery UI icons (``ui-icon``).
     """
     drawn = set(CLASS_NAME.findall(instruction))
-    target = snap.by_ref().get(action.ref) if action.ref is not None else None
-    if target is None or not drawn:
+    target = snap.by_ref().get(action.ref) if drawn and action.ref is not None else None
+    if target is None or drawn <= worn(target) or not drawn & worn(target):
         return action
-    worn = set((target.classes or "").split())
-    if drawn <= worn or not drawn & worn:
-        return action
-    twin = next((e for e in visible_elements(snap)
-                 if e.tag == target.tag and drawn <= set((e.classes or "").split())), None)
+    twin = next((e for e in visible_elements(snap) if e.tag == target.tag and drawn <= worn(e)), None)
     return action if twin is None else moved_to(action, twin)
 
 
@@ -487,7 +488,7 @@ def run_agent(
     away: set[int] = set()  # refs whose click moved the asked number away
     clicked: tuple[int, int] | None = None  # the last click's ref, and the number's gap before it
     count = asked_count(instruction)
-    clicked_of: dict[Kind, set[int]] = {}  # the elements clicked, by kind
+    clicked_of: dict[Kind, set[int]] = {}  # the elements clicked, by kind, where the instruction counts
     for _ in range(max_steps):
         snap, observe_ms = observe_still(page, observe)
         if done():
@@ -529,9 +530,9 @@ def run_agent(
             done_here.add((places.index(action.ref), action.op))
         if action.op in CLICKS and action.ref is not None:
             picked |= picked_words(snap, action.ref)
-        target = snap.by_ref().get(action.ref) if action.ref is not None else None
-        if action.op in AT_A_POINT and target is not None:  # a drag that drops nowhere clicks too
-            clicked_of.setdefault(kind(target), set()).add(target.ref)
+        if count and action.op in AT_A_POINT and action.ref is not None:  # a drag that drops nowhere clicks too
+            if (target := snap.by_ref().get(action.ref)) is not None:
+                clicked_of.setdefault(kind(target), set()).add(target.ref)
         clicked = (action.ref, gap) if action.op in AT_A_POINT and action.ref is not None and gap is not None else None
         perform(page, action, snap)
         run.actions.append(action)
