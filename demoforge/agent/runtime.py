@@ -41,6 +41,7 @@ from demoforge.learn.features import (
     visible_elements,
 )
 from demoforge.learn.model import collate
+from demoforge.learn.quantities import Seen, amounts, asked_extreme, compared_kind
 
 #: Actions that press the pointer on their target: a drag without a drop target is a click.
 AT_A_POINT = (*CLICKS, "drag")
@@ -64,6 +65,7 @@ class Agent:
         history: list[Action],
         ruled_out: frozenset[tuple[int, str]] = frozenset(),
         picked: frozenset[str] = frozenset(),
+        seen: Seen | None = None,
     ) -> Action | None:
         """The next action, or None when the page offers nothing to act on.
 
@@ -71,9 +73,10 @@ class Agent:
         page state; the policy's next choice is taken instead, as a person tries
         something else when a click does nothing. ``picked`` holds the words of
         what was clicked before (``features.picked_words``), which a typed value
-        leaves out where it can.
+        leaves out where it can. ``seen`` holds the amounts a look down the page showed
+        beyond those in sight (``look_down_amounts``).
         """
-        feats = featurize(instruction, snap, history, self.encoder)
+        feats = featurize(instruction, snap, history, self.encoder, seen)
         if not feats.refs:
             return None
         rows = {ref: i for i, ref in enumerate(feats.refs)}
@@ -268,6 +271,84 @@ def look_in_menus(
         if missing - out_of_sight(instruction, visible_elements(after)):
             break
     return found
+
+
+#: At most this many turns of the wheel look down a list of amounts.
+MAX_LOOKS_DOWN = 10
+
+
+def amounts_in_sight(snap: DomSnapshot) -> dict[str, dict[int, float]]:
+    """Per kind of amount, the elements in sight that show one (by ref), with the amount."""
+    elements = visible_elements(snap)
+    return {kind: {elements[i].ref: v for i, v in shown} for kind, shown in amounts(elements).items()}
+
+
+def asked_amounts(snap: DomSnapshot, instruction: str) -> tuple[str, str, dict[int, float]] | None:
+    """The end the instruction's superlative asks for ("min", "max"), the kind of amount
+    it compares, and the elements in sight that show one (by ref); None without a
+    superlative or such an amount."""
+    asked = asked_extreme(instruction)
+    if asked is None:
+        return None
+    shown = amounts_in_sight(snap)
+    kind = compared_kind(asked[1], shown)
+    return (asked[0], kind, shown[kind]) if kind in shown else None
+
+
+def shift(before: DomSnapshot, after: DomSnapshot) -> float | None:
+    """How far the page's content moved up from ``before`` to ``after``: the commonest
+    shift of the elements both show that moved (a fixed header does not); 0 when none
+    moved, None when they share no element."""
+    old = before.by_ref()
+    moves = [old[e.ref].box.y - e.box.y for e in after.elements if e.ref in old]
+    if not moves:
+        return None
+    moved = [round(m, 1) for m in moves if abs(m) >= 1]
+    return Counter(moved).most_common(1)[0][0] if moved else 0.0
+
+
+def look_down_amounts(
+    page: Page, snap: DomSnapshot, instruction: str, observe: Callable[[Page], DomSnapshot]
+) -> tuple[dict[str, set[float]], DomSnapshot]:
+    """Every amount a look down the list of amounts in sight shows, by kind, and the page
+    scrolled back to where the one the instruction's superlative picks showed.
+
+    Asked for "the cheapest flight", a person runs an eye down every price, scrolling
+    the list on, and goes back to the lowest. The policy compares only the amounts in
+    sight (``quantities.superlative``), and a list of flights shows one or two at a
+    time: it booked the first one shown (book-flight-nodelay: 16 of 50). So the agent
+    turns the wheel over the list a notch at a time until nothing moves, noting each
+    amount and how far down it last showed, turns it back to where the extreme one
+    last showed (with what follows it, its flight's button, in sight), and tells the
+    policy what it saw.
+    """
+    seen: dict[str, set[float]] = {}
+    if (asked := asked_amounts(snap, instruction)) is None:
+        return seen, snap
+    end, kind, shown = asked
+    at: dict[tuple[str, float], float] = {}  # (kind, amount) -> how far down it last showed
+    down = 0.0
+    anchor = snap.by_ref()[next(iter(shown))]
+    page.mouse.move(*anchor.box.middle())  # over the list: the wheel turns what is under the pointer
+    for turn in range(MAX_LOOKS_DOWN + 1):
+        for k, values in amounts_in_sight(snap).items():
+            for v in values.values():
+                seen.setdefault(k, set()).add(v)
+                at[(k, v)] = down  # last: what follows it (its flight's button) shows too
+        if turn == MAX_LOOKS_DOWN:
+            break
+        page.mouse.wheel(0, SCROLL_DY)
+        after, _ = observe_still(page, observe)
+        moved = shift(snap, after)
+        snap = after
+        if moved == 0:
+            break
+        down += SCROLL_DY if moved is None else moved
+    best = (min if end == "min" else max)(seen[kind])
+    if back := down - at[(kind, best)]:
+        page.mouse.wheel(0, -back)
+        snap, _ = observe_still(page, observe)
+    return seen, snap
 
 
 #: Actions that act at a point on their target: the pointer can only reach it in sight.
@@ -489,6 +570,7 @@ def run_agent(
     clicked: tuple[int, int] | None = None  # the last click's ref, and the number's gap before it
     count = asked_count(instruction)
     clicked_of: dict[Kind, set[int]] = {}  # the elements clicked, by kind, where the instruction counts
+    seen: dict[str, set[float]] = {}  # the amounts the last look down a list showed, by kind
     for _ in range(max_steps):
         snap, observe_ms = observe_still(page, observe)
         if done():
@@ -499,6 +581,8 @@ def run_agent(
             if shows := opened(snap, after):
                 openers.update(dict.fromkeys(item_of(after, ref), ("click", shows)))
             continue  # the next look sees the page as the last pointing left it
+        if (asked := asked_amounts(snap, instruction)) and not set(asked[2].values()) <= seen.get(asked[1], set()):
+            seen, snap = look_down_amounts(page, snap, instruction, observe)
         t0 = time.perf_counter()
         done_here = tried.setdefault(page_view(snap), set())
         elements = visible_elements(snap)
@@ -513,7 +597,7 @@ def run_agent(
         } | {(ref, op) for ref in away & in_sight for op in AT_A_POINT} | {
             (e.ref, op) for e in elements if any(of_kind(e, k) for k in counted_out) for op in AT_A_POINT
         }
-        action = agent.decide(instruction, snap, run.actions, ruled_out, frozenset(picked))
+        action = agent.decide(instruction, snap, run.actions, ruled_out, frozenset(picked), seen)
         run.step_ms.append(observe_ms + (time.perf_counter() - t0) * 1000)
         if action is None:
             run.stopped = "nothing to act on"

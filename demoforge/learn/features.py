@@ -30,7 +30,7 @@ from demoforge.dataset.miniwob_dom import INTERACTIVE_TAGS, SVG_SHAPES, is_trans
 from demoforge.events import DomSnapshot, Element
 from demoforge.learn.dates import N_DATE_ELEMENT, N_DATE_GLOBAL, date_features
 from demoforge.learn.encoder import TextEncoder
-from demoforge.learn.quantities import superlative
+from demoforge.learn.quantities import Seen, superlative
 
 #: At most this many elements of a page are shown to the policy (document order).
 MAX_ELEMENTS = 160
@@ -632,6 +632,7 @@ def element_features(
     focused: int | None,
     date_rows: list[list[float]],
     names: Names,
+    seen: Seen | None = None,
 ) -> np.ndarray:
     instr_words = set(words(instruction))
     instr_norm = norm(instruction)
@@ -644,7 +645,7 @@ def element_features(
     places = counted(elements, instruction)
     named = named_places(names, instruction)
     number = number_against_field(elements, instruction)
-    extreme = superlative(elements, instruction)
+    extreme = superlative(elements, instruction, seen)
     near_extreme = nearness_features(elements, [True if x else None for x in extreme])
     n = max(len(elements), 1)
     rows = []
@@ -837,8 +838,14 @@ def texts_of(instruction: str, snapshot: DomSnapshot) -> list[str]:
 
 
 def featurize(
-    instruction: str, snapshot: DomSnapshot, history: list[Action], encoder: TextEncoder
+    instruction: str,
+    snapshot: DomSnapshot,
+    history: list[Action],
+    encoder: TextEncoder,
+    seen: Seen | None = None,
 ) -> StepFeatures:
+    """One step's features. ``seen`` holds the amounts a look down the page showed
+    beyond those in sight (``quantities.superlative``)."""
     elements = visible_elements(snapshot)
     elem_texts = [element_string(e) for e in elements]
     # A label is read through its own element's words, whose vector the page's
@@ -852,7 +859,9 @@ def featurize(
     sims = vectors[1:] @ vectors[0]
     date_glob, date_rows = date_features(elements, instruction)
     names = first_names(elements, instruction)
-    num = element_features(elements, instruction, history, sims, label_of, snapshot.focused, date_rows, names)
+    num = element_features(
+        elements, instruction, history, sims, label_of, snapshot.focused, date_rows, names, seen
+    )
     tags = np.asarray([[bucket(e.tag), bucket(e.input_type)] for e in elements], dtype=np.int64)
     recent = list(reversed(history[-HISTORY:]))
     glob = np.zeros(N_GLOBAL_FEATURES, dtype=np.float32)

@@ -14,6 +14,7 @@ the amounts are read off the page as a person reads them ("$1,022", "14h 30m").
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 
 from demoforge.events import Element
 
@@ -66,31 +67,52 @@ def asked_extreme(instruction: str) -> tuple[str, str | None] | None:
     return SUPERLATIVES[m.group(1)] if m else None
 
 
-def superlative(elements: list[Element], instruction: str) -> list[float]:
+#: Per kind of amount, the amounts seen on the page beyond those in sight now, by an
+#: earlier look down their list (``runtime.look_down_amounts``).
+Seen = Mapping[str, Collection[float]]
+
+
+def amounts(elements: list[Element]) -> dict[str, list[tuple[int, float]]]:
+    """Per kind of amount, the elements (by row) that show one, with the amount."""
+    by_kind: dict[str, list[tuple[int, float]]] = {}
+    for i, e in enumerate(elements):
+        if (read := amount(e.text)) is not None:
+            by_kind.setdefault(read[0], []).append((i, read[1]))
+    return by_kind
+
+
+def compared_kind(kind: str | None, by_kind: Mapping[str, Collection[object]]) -> str | None:
+    """The kind of amount a superlative compares: the one it names, else the kind most
+    of ``by_kind`` shows ("the lowest" of a page of numbers)."""
+    if kind is None and by_kind:
+        return max(by_kind, key=lambda k: len(by_kind[k]))
+    return kind
+
+
+def superlative(elements: list[Element], instruction: str, seen: Seen | None = None) -> list[float]:
     """Per element: 1 when its amount is the one the instruction's superlative picks
-    among the amounts of that kind in sight, else 0 (ties are all 1).
+    among the amounts of that kind in sight, and ``seen`` elsewhere on the page, else 0
+    (ties are all 1).
 
     It takes two amounts to compare: with one price in sight, a person who was
     asked for the cheapest scrolls on to see the others, and the recordings show
-    exactly that, so a lone amount is not marked. Where the superlative names no
-    kind ("the lowest"), the kind most elements in sight show is compared.
+    exactly that, so a lone amount is not marked unless others were ``seen``. Where the
+    superlative names no kind ("the lowest"), the kind most elements in sight show
+    is compared.
     """
     asked = asked_extreme(instruction)
     out = [0.0] * len(elements)
     if asked is None:
         return out
     end, kind = asked
-    by_kind: dict[str, list[tuple[int, float]]] = {}  # kind -> (element's row, its amount)
-    for i, e in enumerate(elements):
-        if (read := amount(e.text)) is not None:
-            by_kind.setdefault(read[0], []).append((i, read[1]))
-    if kind is None and by_kind:
-        kind = max(by_kind, key=lambda k: len(by_kind[k]))
+    by_kind = amounts(elements)
+    kind = compared_kind(kind, by_kind)
     members = by_kind.get(kind or "", [])
-    if len(members) < 2:
+    elsewhere = list((seen or {}).get(kind or "", ()))
+    if not members or len(members) + len(elsewhere) < 2:
         return out
     pick = min if end == "min" else max
-    best = pick(v for _, v in members)
+    best = pick([v for _, v in members] + elsewhere)
     for i, v in members:
         out[i] = float(v == best)
     return out

@@ -25,6 +25,8 @@ from demoforge.capture.browser import launch_browser
 from demoforge.cli import app
 from demoforge.dataset.actions import Action
 from demoforge.events import DomSnapshot, Element
+from demoforge.learn.features import visible_elements
+from demoforge.learn.quantities import Seen, superlative
 from demoforge.learn.train import train
 from tests.learn.tiny_dataset import make_examples, write_dataset
 
@@ -135,7 +137,7 @@ class Preferring:
 
     def decide(self, instruction: str, snap: DomSnapshot, history: list[Action],
                ruled_out: frozenset[tuple[int, str]] = frozenset(),
-               picked: frozenset[str] = frozenset()) -> Action | None:
+               picked: frozenset[str] = frozenset(), seen: Seen | None = None) -> Action | None:
         self.picked.append(picked)
         shown = {e.id: e for e in snap.elements if e.box.width > 0}
         for id_ in self.ids:
@@ -413,6 +415,53 @@ def test_what_an_instruction_counts(instruction: str, count: int | None) -> None
     assert asked_count(instruction) == count
 
 
+FLIGHTS = """<!doctype html><body style="margin:0">""" + "".join(
+    f"""<div style="height:80px"><div>{d}</div>
+<button id="{i}" style="width:150px;height:30px" onclick="window.booked = '{i}'">Book flight for ${p}</button></div>"""
+    for i, d, p in [("f1", "3h 10m", 300), ("f2", "5h 0m", 250), ("f3", "9h 0m", 420), ("f4", "2h 0m", 120), ("f5", "1h 5m", 180)]
+) + "</body>"
+
+
+class Marked:
+    """Stands in for a policy: clicks the button the superlative marks, or the one after the
+    amount it marks (its flight's), else the first button in sight, and notes what it
+    was told it had seen."""
+
+    def __init__(self) -> None:
+        self.seen: list[Seen | None] = []
+
+    def decide(self, instruction: str, snap: DomSnapshot, history: list[Action],
+               ruled_out: frozenset[tuple[int, str]] = frozenset(),
+               picked: frozenset[str] = frozenset(), seen: Seen | None = None) -> Action | None:
+        self.seen.append(seen)
+        elements = visible_elements(snap)
+        marks = superlative(elements, instruction, seen)
+        first_marked = marks.index(1.0) if 1.0 in marks else 0
+        return next((click_on(e) for e in elements[first_marked:] if e.tag == "button"), None)
+
+
+@pytest.mark.parametrize(("instruction", "booked"), [
+    ("Book the cheapest flight.", "f4"),
+    ("Book the most expensive flight.", "f3"),
+    ("Book the shortest flight.", "f5"),
+    ("Book the flight.", "f1"),  # nothing to compare: no look down
+])
+def test_the_agent_looks_down_a_list_before_choosing_its_extreme_amount(
+    open_page: OpenPage, instruction: str, booked: str
+) -> None:
+    """One flight shows at a time: the agent turns the wheel down the list, notes every
+    price and duration, turns back to the one asked for, and the policy, told what was
+    seen, books it where it now shows."""
+    page = open_page(FLIGHTS)
+    page.set_viewport_size({"width": 200, "height": 120})
+    policy = Marked()
+    run_agent(page, policy, instruction, max_steps=2,  # type: ignore[arg-type]
+              done=lambda: page.evaluate("window.booked !== undefined"))
+    assert page.evaluate("window.booked") == booked
+    assert policy.seen[0] == ({"duration": {190.0, 300.0, 540.0, 120.0, 65.0}, "money": {300.0, 250.0, 420.0, 120.0, 180.0}}
+                              if booked != "f1" else {})
+
+
 HIGHLIGHT = """<!doctype html><body style="margin:0">
 <button id="b" style="position:absolute;left:0;top:0;width:80px;height:20px"
   onmouseenter="this.className = 'lit'" onclick="window.clicked = 'b'">Like</button>
@@ -483,7 +532,7 @@ class InTurn:
 
     def decide(self, instruction: str, snap: DomSnapshot, history: list[Action],
                ruled_out: frozenset[tuple[int, str]] = frozenset(),
-               picked: frozenset[str] = frozenset()) -> Action | None:
+               picked: frozenset[str] = frozenset(), seen: Seen | None = None) -> Action | None:
         return click_on(by_id(snap, self.ids.pop(0))) if self.ids else None
 
 

@@ -80,6 +80,16 @@ def test_nothing_is_marked_without_a_superlative_or_with_one_amount_in_sight() -
     assert superlative(lone, "Book the cheapest flight.") == [0.0] * len(lone)  # a person scrolls on to compare
 
 
+def test_amounts_seen_down_the_list_are_compared_too() -> None:
+    """A look down the list (``runtime.look_down_amounts``) saw other prices: the lone one
+    in sight is marked only when none of them is lower."""
+    lone = tickets(["14h 30m"], [242])
+    marked = superlative(lone, "Book the cheapest flight.", {"money": {939.0, 242.0, 551.0}})
+    assert [lone[i].text for i, m in enumerate(marked) if m] == ["Book for $242"]
+    assert superlative(lone, "Book the cheapest flight.", {"money": {939.0, 120.0}}) == [0.0] * len(lone)
+    assert superlative(lone, "Book the cheapest flight.", {"duration": {5.0}}) == [0.0] * len(lone)  # another kind
+
+
 def test_ties_are_all_marked_and_a_kindless_superlative_takes_the_commonest_kind() -> None:
     page = tickets(["2h 0m", "3h 5m", "2h 0m"], [300, 200, 100])
     marked = superlative(page, "Pick the shortest trip")
