@@ -327,23 +327,24 @@ def look_down_amounts(
         return seen, snap
     end, kind, shown = asked
     at: dict[tuple[str, float], float] = {}  # (kind, amount) -> how far down it last showed
-    down = 0.0
-    anchor = snap.by_ref()[next(iter(shown))]
-    page.mouse.move(*anchor.box.middle())  # over the list: the wheel turns what is under the pointer
-    for turn in range(MAX_LOOKS_DOWN + 1):
+
+    def note(snap: DomSnapshot, down: float) -> None:
         for k, values in amounts_in_sight(snap).items():
             for v in values.values():
                 seen.setdefault(k, set()).add(v)
                 at[(k, v)] = down  # last: what follows it (its flight's button) shows too
-        if turn == MAX_LOOKS_DOWN:
-            break
+
+    down = 0.0
+    note(snap, down)
+    page.mouse.move(*snap.by_ref()[next(iter(shown))].box.middle())  # the wheel turns what is under the pointer
+    for _ in range(MAX_LOOKS_DOWN):
         page.mouse.wheel(0, SCROLL_DY)
         after, _ = observe_still(page, observe)
         moved = shift(snap, after)
-        snap = after
         if moved == 0:
             break
-        down += SCROLL_DY if moved is None else moved
+        snap, down = after, down + (SCROLL_DY if moved is None else moved)
+        note(snap, down)
     best = (min if end == "min" else max)(seen[kind])
     if back := down - at[(kind, best)]:
         page.mouse.wheel(0, -back)
@@ -558,6 +559,9 @@ def run_agent(
     Where the instruction counts the things to act on ("on 2 posts": ``asked_count``),
     once the agent has clicked that many elements of one kind (``kind``) it clicks
     no more of that kind, as a person who has liked two posts goes on to Submit.
+    Where the instruction asks for the extreme one of the amounts in sight ("the cheapest"),
+    the agent first looks down their list and back (``look_down_amounts``), and the policy
+    compares the amounts in sight with all it saw.
     ``step_ms`` records the decision time per step (observe + decide), the
     figure the agent's speed budget is about; acting waits for the page.
     """
