@@ -318,25 +318,27 @@ def look_down_amounts(
     sight (``quantities.superlative``), and a list of flights shows one or two at a
     time: it booked the first one shown (book-flight-nodelay: 16 of 50). So the agent
     turns the wheel over the list a notch at a time until nothing moves, noting each
-    amount and how far down it last showed, turns it back to where the extreme one
-    last showed (with what follows it, its flight's button, in sight), and tells the
-    policy what it saw.
+    amount and where it showed, turns it back to where the extreme one showed nearest
+    the middle of the view (whole, with what follows it, its flight's button, in
+    sight: at the top it was cut by the list's header), and tells the policy what it saw.
     """
     seen: dict[str, set[float]] = {}
     if (asked := asked_amounts(snap, instruction)) is None:
         return seen, snap
     end, kind, shown = asked
-    at: dict[tuple[str, float], float] = {}  # (kind, amount) -> how far down it last showed
+    at: dict[tuple[str, float], list[tuple[float, float]]] = {}  # (kind, amount) -> (how far down, its height) it showed at
 
     def note(snap: DomSnapshot, down: float) -> None:
+        by_ref = snap.by_ref()
         for k, values in amounts_in_sight(snap).items():
-            for v in values.values():
+            for ref, v in values.items():
                 seen.setdefault(k, set()).add(v)
-                at[(k, v)] = down  # last: what follows it (its flight's button) shows too
+                at.setdefault((k, v), []).append((down, by_ref[ref].box.middle()[1]))
 
     down = 0.0
     note(snap, down)
-    page.mouse.move(*snap.by_ref()[next(iter(shown))].box.middle())  # the wheel turns what is under the pointer
+    anchor = snap.by_ref()[next(iter(shown))].box.middle()
+    page.mouse.move(*anchor)  # the wheel turns what is under the pointer
     for _ in range(MAX_LOOKS_DOWN):
         page.mouse.wheel(0, SCROLL_DY)
         after, _ = observe_still(page, observe)
@@ -346,7 +348,9 @@ def look_down_amounts(
         snap, down = after, down + (SCROLL_DY if moved is None else moved)
         note(snap, down)
     best = (min if end == "min" else max)(seen[kind])
-    if back := down - at[(kind, best)]:
+    middle = snap.viewport.middle()[1] if snap.viewport is not None else anchor[1]
+    best_down = min(at[(kind, best)], key=lambda sighting: abs(sighting[1] - middle))[0]
+    if back := down - best_down:
         page.mouse.wheel(0, -back)
         snap, _ = observe_still(page, observe)
     return seen, snap
