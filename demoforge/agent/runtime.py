@@ -326,7 +326,7 @@ def look_down_amounts(
     if (asked := asked_amounts(snap, instruction)) is None:
         return seen, snap
     end, kind, shown = asked
-    at: dict[tuple[str, float], list[tuple[float, float]]] = {}  # (kind, amount) -> (how far down, its height) it showed at
+    at: dict[tuple[str, float], list[tuple[float, float]]] = {}  # (kind, amount) -> (how far down, y in view)
 
     def note(snap: DomSnapshot, down: float) -> None:
         by_ref = snap.by_ref()
