@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 from playwright.sync_api import Page
@@ -283,16 +284,23 @@ def amounts_in_sight(snap: DomSnapshot) -> dict[str, dict[int, float]]:
     return {kind: {elements[i].ref: v for i, v in shown} for kind, shown in amounts(elements).items()}
 
 
-def asked_amounts(snap: DomSnapshot, instruction: str) -> tuple[str, str, dict[int, float]] | None:
-    """The end the instruction's superlative asks for ("min", "max"), the kind of amount
-    it compares, and the elements in sight that show one (by ref); None without a
-    superlative or such an amount."""
+class AskedAmounts(NamedTuple):
+    """What the instruction's superlative asks of the amounts in sight."""
+
+    end: str  # "min" or "max"
+    kind: str  # the kind of amount it compares
+    shown: dict[int, float]  # the elements in sight that show one (by ref), with the amount
+
+
+def asked_amounts(snap: DomSnapshot, instruction: str) -> AskedAmounts | None:
+    """What the instruction's superlative asks of the amounts in sight; None without a
+    superlative or an amount of the kind it compares."""
     asked = asked_extreme(instruction)
     if asked is None:
         return None
     shown = amounts_in_sight(snap)
-    kind = compared_kind(asked[1], shown)
-    return (asked[0], kind, shown[kind]) if kind in shown else None
+    compared = compared_kind(asked[1], shown)
+    return AskedAmounts(asked[0], compared, shown[compared]) if compared in shown else None
 
 
 def shift(before: DomSnapshot, after: DomSnapshot) -> float | None:
@@ -308,7 +316,7 @@ def shift(before: DomSnapshot, after: DomSnapshot) -> float | None:
 
 
 def look_down_amounts(
-    page: Page, snap: DomSnapshot, instruction: str, observe: Callable[[Page], DomSnapshot]
+    page: Page, snap: DomSnapshot, asked: AskedAmounts, observe: Callable[[Page], DomSnapshot]
 ) -> tuple[dict[str, set[float]], DomSnapshot]:
     """Every amount a look down the list of amounts in sight shows, by kind, and the page
     scrolled back to where the one the instruction's superlative picks showed.
@@ -323,9 +331,6 @@ def look_down_amounts(
     sight: at the top it was cut by the list's header), and tells the policy what it saw.
     """
     seen: dict[str, set[float]] = {}
-    if (asked := asked_amounts(snap, instruction)) is None:
-        return seen, snap
-    end, kind, shown = asked
     at: dict[tuple[str, float], list[tuple[float, float]]] = {}  # (kind, amount) -> (how far down, y in view)
 
     def note(snap: DomSnapshot, down: float) -> None:
@@ -337,7 +342,7 @@ def look_down_amounts(
 
     down = 0.0
     note(snap, down)
-    anchor = snap.by_ref()[next(iter(shown))].box.middle()
+    anchor = snap.by_ref()[next(iter(asked.shown))].box.middle()
     page.mouse.move(*anchor)  # the wheel turns what is under the pointer
     for _ in range(MAX_LOOKS_DOWN):
         page.mouse.wheel(0, SCROLL_DY)
@@ -347,9 +352,9 @@ def look_down_amounts(
             break
         snap, down = after, down + (SCROLL_DY if moved is None else moved)
         note(snap, down)
-    best = (min if end == "min" else max)(seen[kind])
+    best = (min if asked.end == "min" else max)(seen[asked.kind])
     middle = snap.viewport.middle()[1] if snap.viewport is not None else anchor[1]
-    best_down = min(at[(kind, best)], key=lambda sighting: abs(sighting[1] - middle))[0]
+    best_down = min(at[(asked.kind, best)], key=lambda sighting: abs(sighting[1] - middle))[0]
     if back := down - best_down:
         page.mouse.wheel(0, -back)
         snap, _ = observe_still(page, observe)
@@ -589,8 +594,8 @@ def run_agent(
             if shows := opened(snap, after):
                 openers.update(dict.fromkeys(item_of(after, ref), ("click", shows)))
             continue  # the next look sees the page as the last pointing left it
-        if (asked := asked_amounts(snap, instruction)) and not set(asked[2].values()) <= seen.get(asked[1], set()):
-            seen, snap = look_down_amounts(page, snap, instruction, observe)
+        if (asked := asked_amounts(snap, instruction)) and not set(asked.shown.values()) <= seen.get(asked.kind, set()):
+            seen, snap = look_down_amounts(page, snap, asked, observe)
         t0 = time.perf_counter()
         done_here = tried.setdefault(page_view(snap), set())
         elements = visible_elements(snap)
