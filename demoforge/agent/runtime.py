@@ -480,11 +480,40 @@ def of_kind(element: Element, counted: Kind) -> bool:
     return (tag, text) == counted[:2] and counted[2] <= classes
 
 
+def as_quoted(said: str | None, value: str) -> bool:
+    """Whether an element's text ``said`` says the quoted ``value`` in other writing: the
+    same words, in another case or with other punctuation ("Proin." for "proin")."""
+    said = (said or "").strip()
+    return said != value and bool(norm(value)) and norm(said) == norm(value)
+
+
+def misquoted(elements: list[Element], instruction: str) -> set[int]:
+    """The elements in sight whose text says a value the instruction quotes in other
+    writing (``as_quoted``), where nothing of their kind in sight writes it as quoted.
+
+    A quoted value names an item as written: a link "proin." is not the link
+    "proin", nor is "At" the link "at". The policy reads words lower-cased and
+    without their punctuation, so to it they are one; it clicked "proin." in the
+    first tab for the link "proin" of another (click-tab-2). Ruled out, such an element
+    leaves the policy its next choice, as a person who sees the near miss goes on
+    looking. Where an element of the same kind in sight is written as quoted, the
+    policy's choice of the near miss is moved to it instead (``as_written``).
+    """
+    values = quoted_as_written(instruction)
+    out = set()
+    for e in elements:
+        for value in values:
+            twin = any(o.tag == e.tag and (o.text or "").strip() == value for o in elements)
+            if as_quoted(e.text, value) and not twin:
+                out.add(e.ref)
+    return out
+
+
 def as_written(action: Action, snap: DomSnapshot, instruction: str) -> Action:
     """``action`` moved to the element of the same kind in sight whose text is a value
-    the instruction quotes, written as quoted, where the policy chose one that differs
-    from it only in case. (Of the same kind: the instruction's own display may show
-    the value too, in a bold ``<span>``.)
+    the instruction quotes, written as quoted, where the policy chose one that says it
+    in other writing (``as_quoted``). (Of the same kind: the instruction's own display
+    may show the value too, in a bold ``<span>``.)
 
     The policy reads words lower-cased (its encoder is uncased, and so is its word
     matching), so "x" and "X" are one item to it; to a person they are two. A pie
@@ -492,11 +521,11 @@ def as_written(action: Action, snap: DomSnapshot, instruction: str) -> Action:
     policy clicked "X" for "click on the item labeled x".
     """
     target = snap.by_ref().get(action.ref) if action.ref is not None else None
-    if target is None or not (said := (target.text or "").strip()):
+    if target is None:
         return action
     same_kind = [e for e in visible_elements(snap) if e.tag == target.tag]
     for value in quoted_as_written(instruction):
-        if said != value and said.lower() == value.lower():
+        if as_quoted(target.text, value):
             twin = next((e for e in same_kind if (e.text or "").strip() == value), None)
             if twin is not None:
                 return moved_to(action, twin)
@@ -607,7 +636,7 @@ def run_agent(
         counted_out = [k for k, refs in clicked_of.items() if count and len(refs) >= count]
         ruled_out = frozenset((places[i], op) for i, op in done_here) | {
             (ref, op) for ref, (op, shows) in openers.items() if ref in in_sight and shows & in_sight
-        } | {(ref, op) for ref in away & in_sight for op in AT_A_POINT} | {
+        } | {(ref, op) for ref in (away & in_sight) | misquoted(elements, instruction) for op in AT_A_POINT} | {
             (e.ref, op) for e in elements if any(of_kind(e, k) for k in counted_out) for op in AT_A_POINT
         }
         action = agent.decide(instruction, snap, run.actions, ruled_out, frozenset(picked), seen)

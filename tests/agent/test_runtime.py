@@ -355,6 +355,28 @@ def test_a_quoted_value_is_clicked_as_written(open_page: OpenPage, instruction: 
     assert page.evaluate("window.clicked") == clicked
 
 
+TABS = """<!doctype html><body style="margin:0"><style>span { position: absolute; left: 0; width: 60px; height: 20px }</style>
+<span id="near" style="top:0" onclick="window.clicked = 'near'">proin.</span>
+<span id="tab" style="top:30px" onclick="document.getElementById('exact').style.display = 'block'">Tab #2</span>
+<span id="exact" style="top:60px; display:none" onclick="window.clicked = 'exact'">proin</span>
+</body>"""
+
+
+@pytest.mark.parametrize(("instruction", "clicked"), [
+    ('Click on the link "proin".', "exact"),  # "proin." is ruled out: the policy opens the tab, then gives way
+    ('Click on the link "proin.".', "near"),  # written as quoted: the policy's choice stands
+    ("Click on the link proin.", "near"),  # nothing quoted
+])
+def test_a_near_miss_of_a_quoted_value_is_not_clicked(open_page: OpenPage, instruction: str, clicked: str) -> None:
+    """A link "proin." in sight is not the link "proin" the instruction quotes: the agent
+    does not click it, the policy's next choice opens a tab, and there its choice of the
+    near miss goes to the link written as quoted."""
+    page = open_page(TABS)
+    run_agent(page, Preferring("near", "tab"), instruction, max_steps=3,  # type: ignore[arg-type]
+              done=lambda: page.evaluate("window.clicked !== undefined"))
+    assert page.evaluate("window.clicked") == clicked
+
+
 ICONS = """<!doctype html><body style="margin:0"><style>span { display: block; width: 16px; height: 16px }</style>
 <span id="stop" class="ui-icon ui-icon-stop" onclick="window.clicked = 'stop'"></span>
 <span id="start" class="ui-icon ui-icon-seek-start" onclick="window.clicked = 'start'"></span>
