@@ -499,14 +499,11 @@ def misquoted(elements: list[Element], instruction: str) -> set[int]:
     looking. Where an element of the same kind in sight is written as quoted, the
     policy's choice of the near miss is moved to it instead (``as_written``).
     """
-    values = quoted_as_written(instruction)
-    out = set()
-    for e in elements:
-        for value in values:
-            twin = any(o.tag == e.tag and (o.text or "").strip() == value for o in elements)
-            if as_quoted(e.text, value) and not twin:
-                out.add(e.ref)
-    return out
+    written = {(e.tag, (e.text or "").strip()) for e in elements}
+    return {
+        e.ref for e in elements for value in quoted_as_written(instruction)
+        if as_quoted(e.text, value) and (e.tag, value) not in written
+    }
 
 
 def as_written(action: Action, snap: DomSnapshot, instruction: str) -> Action:
@@ -591,9 +588,10 @@ def run_agent(
     While the instruction quotes a value or draws an icon that nothing in sight shows, the
     agent first points at the menu items in sight, each once, until one opens what shows it
     (``look_in_menus``); the item is then an opener like any other.
-    A target that differs from a quoted value only in case gives way to the element
-    in sight written as quoted (``as_written``), and an icon other than the one the
-    instruction draws to the one it draws (``as_drawn``).
+    A target that says a quoted value in other writing (case, punctuation) gives way to
+    the element in sight written as quoted (``as_written``), and is not clicked where
+    none is (``misquoted``); an icon other than the one the instruction draws gives way
+    to the one it draws (``as_drawn``).
     Where the instruction counts the things to act on ("on 2 posts": ``asked_count``),
     once the agent has clicked that many elements of one kind (``kind``) it clicks
     no more of that kind, as a person who has liked two posts goes on to Submit.
