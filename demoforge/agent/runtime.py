@@ -499,11 +499,16 @@ def misquoted(elements: list[Element], instruction: str) -> set[int]:
     looking. Where an element of the same kind in sight is written as quoted, the
     policy's choice of the near miss is moved to it instead (``as_written``).
     """
-    written = {(e.tag, (e.text or "").strip()) for e in elements}
+    values = quoted_as_written(instruction)
     return {
-        e.ref for e in elements for value in quoted_as_written(instruction)
-        if as_quoted(e.text, value) and (e.tag, value) not in written
+        e.ref for e in elements for value in values
+        if as_quoted(e.text, value) and written_as(elements, e.tag, value) is None
     }
+
+
+def written_as(elements: list[Element], tag: str, value: str) -> Element | None:
+    """The element of kind ``tag`` among ``elements`` whose text is ``value`` as written."""
+    return next((e for e in elements if e.tag == tag and (e.text or "").strip() == value), None)
 
 
 def as_written(action: Action, snap: DomSnapshot, instruction: str) -> Action:
@@ -520,12 +525,9 @@ def as_written(action: Action, snap: DomSnapshot, instruction: str) -> Action:
     target = snap.by_ref().get(action.ref) if action.ref is not None else None
     if target is None:
         return action
-    same_kind = [e for e in visible_elements(snap) if e.tag == target.tag]
     for value in quoted_as_written(instruction):
-        if as_quoted(target.text, value):
-            twin = next((e for e in same_kind if (e.text or "").strip() == value), None)
-            if twin is not None:
-                return moved_to(action, twin)
+        if as_quoted(target.text, value) and (twin := written_as(visible_elements(snap), target.tag, value)):
+            return moved_to(action, twin)
     return action
 
 
