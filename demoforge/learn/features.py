@@ -413,9 +413,35 @@ def steps_up_to_named(paths: list[list[str] | None], names: Marks) -> list[int |
     return out
 
 
+def owners(paths: list[list[str] | None], looks: list[tuple[str, str]], look: tuple[str, str]) -> list[int | None]:
+    """Per element: the element of this ``look`` (``element_looks``) that is alone with it
+    in the smallest part of the page that holds both, if one is; None where two such
+    elements are as near, or fewer than two are on the page.
+
+    On a feed, each post's controls belong to its author's handle; the Submit button
+    below the feed, as near to every handle, belongs to none. ``paths`` are the
+    elements' ``tree_paths``.
+    """
+    alike = [j for j, other in enumerate(looks) if other == look and paths[j]]
+    out: list[int | None] = [None] * len(paths)
+    if len(alike) < 2:
+        return out
+    held: dict[tuple[str, ...], list[int]] = {}  # a part of the page (a path's first steps) -> the alike in it
+    for j in alike:
+        for k in range(1, len(paths[j]) + 1):
+            held.setdefault(tuple(paths[j][:k]), []).append(j)
+    for i, path in enumerate(paths):
+        for k in range(len(path or ()), 0, -1):
+            if (inside := held.get(tuple(path[:k]))) is not None:
+                out[i] = inside[0] if len(inside) == 1 else None
+                break
+    return out
+
+
 def in_named_group(elements: list[Element], paths: list[list[str] | None], names: Marks) -> list[float]:
-    """Per element: 1 when it shares a group of the page (an element of the tree) with a
-    named element, and that group holds no other element that looks like the named one.
+    """Per element: 1 when it belongs to a named element (``owners``): it shares a group of
+    the page (an element of the tree) with it, and that group holds no other element
+    that looks like the named one.
 
     This is the named sender's row, or the named author's post: the smallest part of
     the page that holds @kenda and no other author. A person clicks the "Like" of that
@@ -424,20 +450,22 @@ def in_named_group(elements: list[Element], paths: list[list[str] | None], names
     a lone "Like" in sight, no "Like" is nearer than another, and the policy learnt to
     click a "Like" that is no nearer than the rest, then did so in @vel's posts. A name
     with nothing that looks like it in sight (one "Submit" button) makes no group.
-    ``paths`` are the elements' ``tree_paths``.
     """
-    looks = [(e.tag, page_classes(e.classes)) for e in elements]
+    looks = element_looks(elements)
+    of_look: dict[tuple[str, str], list[int | None]] = {}
     out = [0.0] * len(elements)
-    for n, (m, own) in enumerate(zip(names, paths)):
-        alike = [p for p, look in zip(paths, looks) if p and look == looks[n]]
-        if m is None or own is None or len(alike) < 2:
+    for n, m in enumerate(names):
+        if m is None:
             continue
-        held = [sum(_shared(p, own) >= k for p in alike) for k in range(len(own) + 1)]  # by the group's depth
-        for i, path in enumerate(paths):
-            shared = _shared(path, own) if path else 0
-            if shared and held[shared] == 1:
-                out[i] = 1.0
+        if looks[n] not in of_look:
+            of_look[looks[n]] = owners(paths, looks, looks[n])
+        out = [1.0 if owner == n else x for x, owner in zip(out, of_look[looks[n]])]
     return out
+
+
+def element_looks(elements: list[Element]) -> list[tuple[str, str]]:
+    """What each element looks like, to tell look-alikes (``owners``): its tag and classes."""
+    return [(e.tag, page_classes(e.classes)) for e in elements]
 
 
 def nearness_features(elements: list[Element], names: Marks) -> list[tuple[float, float]]:

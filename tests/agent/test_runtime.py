@@ -126,9 +126,9 @@ def click_on(e: Element) -> Action:
 
 
 class Preferring:
-    """Stands in for a policy: clicks the first of ``ids`` that the page shows and the
-    agent has not ruled out, and notes which it chose and the words it was told it
-    had clicked before."""
+    """Stands in for a policy: clicks the first of ``ids`` (an element's id, or its text
+    where it has none) that the page shows and the agent has not ruled out, and notes
+    which it chose and the words it was told it had clicked before."""
 
     def __init__(self, *ids: str) -> None:
         self.ids = ids
@@ -139,7 +139,7 @@ class Preferring:
                ruled_out: frozenset[tuple[int, str]] = frozenset(),
                picked: frozenset[str] = frozenset(), seen: Seen | None = None) -> Action | None:
         self.picked.append(picked)
-        shown = {e.id: e for e in snap.elements if e.box.width > 0}
+        shown = {e.id or e.text: e for e in snap.elements if e.box.width > 0}
         for id_ in self.ids:
             e = shown.get(id_)
             if e is not None and (e.ref, "click") not in ruled_out:
@@ -373,6 +373,25 @@ def test_a_near_miss_of_a_quoted_value_is_not_clicked(open_page: OpenPage, instr
     near miss goes to the link written as quoted."""
     page = open_page(TABS)
     run_agent(page, Preferring("near", "tab"), instruction, max_steps=3,  # type: ignore[arg-type]
+              done=lambda: page.evaluate("window.clicked !== undefined"))
+    assert page.evaluate("window.clicked") == clicked
+
+
+PARAGRAPH = """<!doctype html><body style="margin:0">
+<div id="area" style="height:100px" onclick="window.clicked = window.clicked || 'area'">Sit
+<span onclick="window.clicked = 'near'">odio.</span> <span onclick="window.clicked = 'exact'">odio</span></div>
+</body>"""
+
+
+@pytest.mark.parametrize(("instruction", "clicked"), [
+    ('Click on the link "odio".', "exact"),
+    ('Click on the link "odio.".', "near"),
+    ("Click on the link odio.", "area"),  # nothing quoted: the click lands where it was aimed
+])
+def test_a_click_on_what_holds_a_quoted_value_goes_to_it(open_page: OpenPage, instruction: str, clicked: str) -> None:
+    """The policy chose the paragraph around the quoted link: the click goes to the link."""
+    page = open_page(PARAGRAPH)
+    run_agent(page, Preferring("area"), instruction, max_steps=1,  # type: ignore[arg-type]
               done=lambda: page.evaluate("window.clicked !== undefined"))
     assert page.evaluate("window.clicked") == clicked
 
