@@ -126,9 +126,9 @@ def click_on(e: Element) -> Action:
 
 
 class Preferring:
-    """Stands in for a policy: clicks the first of ``ids`` (an element's id, or its text
-    where it has none) that the page shows and the agent has not ruled out, and notes
-    which it chose and the words it was told it had clicked before."""
+    """Stands in for a policy: clicks the first of ``ids`` that the page shows and the
+    agent has not ruled out, and notes which it chose and the words it was told it
+    had clicked before."""
 
     def __init__(self, *ids: str) -> None:
         self.ids = ids
@@ -139,7 +139,7 @@ class Preferring:
                ruled_out: frozenset[tuple[int, str]] = frozenset(),
                picked: frozenset[str] = frozenset(), seen: Seen | None = None) -> Action | None:
         self.picked.append(picked)
-        shown = {e.id or e.text: e for e in snap.elements if e.box.width > 0}
+        shown = {e.id: e for e in snap.elements if e.box.width > 0}
         for id_ in self.ids:
             e = shown.get(id_)
             if e is not None and (e.ref, "click") not in ruled_out:
