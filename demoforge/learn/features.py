@@ -414,7 +414,7 @@ def steps_up_to_named(paths: list[list[str] | None], names: Marks) -> list[int |
 
 
 def owners(paths: list[list[str] | None], looks: list[tuple[str, str]], look: tuple[str, str]) -> list[int | None]:
-    """Per element: the element of this ``look`` (``element_looks``) that is alone with it
+    """Per element: the element of this ``look`` (tag and classes) that is alone with it
     in the smallest part of the page that holds both, if one is; None where two such
     elements are as near, or fewer than two are on the page.
 
@@ -451,7 +451,7 @@ def in_named_group(elements: list[Element], paths: list[list[str] | None], names
     click a "Like" that is no nearer than the rest, then did so in @vel's posts. A name
     with nothing that looks like it in sight (one "Submit" button) makes no group.
     """
-    looks = element_looks(elements)
+    looks = [(e.tag, page_classes(e.classes)) for e in elements]  # look-alikes share tag and classes
     of_look: dict[tuple[str, str], list[int | None]] = {}
     out = [0.0] * len(elements)
     for n, m in enumerate(names):
@@ -461,11 +461,6 @@ def in_named_group(elements: list[Element], paths: list[list[str] | None], names
             of_look[looks[n]] = owners(paths, looks, looks[n])
         out = [1.0 if owner == n else x for x, owner in zip(out, of_look[looks[n]])]
     return out
-
-
-def element_looks(elements: list[Element]) -> list[tuple[str, str]]:
-    """What each element looks like, to tell look-alikes (``owners``): its tag and classes."""
-    return [(e.tag, page_classes(e.classes)) for e in elements]
 
 
 def nearness_features(elements: list[Element], names: Marks) -> list[tuple[float, float]]:
