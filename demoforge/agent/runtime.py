@@ -32,6 +32,7 @@ from demoforge.learn.features import (
     first_names,
     norm,
     number_gap,
+    owners,
     page_classes,
     page_rows,
     page_view,
@@ -39,6 +40,7 @@ from demoforge.learn.features import (
     picked_words,
     quoted,
     quoted_as_written,
+    tree_paths,
     visible_elements,
 )
 from demoforge.learn.model import collate
@@ -480,6 +482,25 @@ def of_kind(element: Element, counted: Kind) -> bool:
     return (tag, text) == counted[:2] and counted[2] <= classes
 
 
+def of_counted(elements: list[Element], counted_out: list[Kind]) -> set[int]:
+    """The elements in sight that are done with once the instruction's count is reached:
+    those of a counted kind, and the rest of each thing that one of them belongs to
+    (``features.owners``): the post around a retweet button, its reply button too.
+
+    "On 2 posts" counts posts: once two have had their retweet clicked, no post is acted
+    on again. The policy, its retweet buttons ruled out, took the reply button beside
+    them, which the task takes for a wrong act. In the recordings, none of the 32 clicks
+    made after the count was reached landed in a post; all went to Submit.
+    """
+    paths = tree_paths(elements)
+    done_with: set[int] = set()
+    for counted in counted_out:
+        alike = [of_kind(e, counted) for e in elements]
+        done_with |= {e.ref for e, a in zip(elements, alike) if a}
+        done_with |= {e.ref for e, owner in zip(elements, owners(paths, alike, True)) if owner is not None}
+    return done_with
+
+
 def as_quoted(said: str | None, value: str) -> bool:
     """Whether an element's text ``said`` says the quoted ``value`` in other writing: the
     same words, in another case or with other punctuation ("Proin." for "proin")."""
@@ -618,7 +639,8 @@ def run_agent(
     gives way to the one it draws (``as_drawn``).
     Where the instruction counts the things to act on ("on 2 posts": ``asked_count``),
     once the agent has clicked that many elements of one kind (``kind``) it clicks
-    no more of that kind, as a person who has liked two posts goes on to Submit.
+    no more of that kind, nor anything else in the things they belong to (``of_counted``),
+    as a person who has liked two posts goes on to Submit.
     Where the instruction asks for the extreme one of the amounts in sight ("the cheapest"),
     the agent first looks down their list and back (``look_down_amounts``), and the policy
     compares the amounts in sight with all it saw.
@@ -659,7 +681,7 @@ def run_agent(
         not_to_click = (
             (away & in_sight)
             | misquoted(elements, instruction)
-            | {e.ref for e in elements if any(of_kind(e, k) for k in counted_out)}
+            | of_counted(elements, counted_out)
         )
         ruled_out = frozenset((places[i], op) for i, op in done_here) | {
             (ref, op) for ref, (op, shows) in openers.items() if ref in in_sight and shows & in_sight

@@ -413,10 +413,11 @@ def steps_up_to_named(paths: list[list[str] | None], names: Marks) -> list[int |
     return out
 
 
-def owners(paths: list[list[str] | None], looks: list[tuple[str, str]], look: tuple[str, str]) -> list[int | None]:
-    """Per element: the element of this ``look`` (tag and classes) that is alone with it
-    in the smallest part of the page that holds both, if one is; None where two such
-    elements are as near, or fewer than two are on the page.
+def owners(paths: list[list[str] | None], looks: Sequence[object], look: object) -> list[int | None]:
+    """Per element: the element of this ``look`` (tag and classes, or any mark that like
+    elements share) that is alone with it in the smallest part of the page that holds
+    both, if one is; None where two such elements are as near, or fewer than two are on
+    the page.
 
     On a feed, each post's controls belong to its author's handle; the Submit button
     below the feed, as near to every handle, belongs to none. ``paths`` are the

@@ -418,27 +418,30 @@ def test_an_icon_is_clicked_as_drawn(open_page: OpenPage, instruction: str, clic
     assert page.evaluate("window.clicked") == clicked
 
 
-POSTS = """<!doctype html><body style="margin:0"><style>.like { display: inline-block; width: 16px; height: 16px }</style>
-<div><span>@ann</span> <span id="l1" class="like"></span></div>
-<div><span>@ann</span> <span id="l2" class="like"></span></div>
-<div><span>@ann</span> <span id="l3" class="like"></span></div>
+# The buttons' ids hold a colon, on which no selector anchors (``tree_paths``): the
+# buttons of a feed have no ids, and their place in the page is their post's.
+POSTS = """<!doctype html><body style="margin:0"><style>span[id] { display: inline-block; width: 16px; height: 16px }</style>
+<div><span>@ann</span> <span id="like:1" class="like"></span> <span id="reply:1" class="reply"></span></div>
+<div><span>@ann</span> <span id="like:2" class="like"></span> <span id="reply:2" class="reply"></span></div>
+<div><span>@ann</span> <span id="like:3" class="like"></span> <span id="reply:3" class="reply"></span></div>
 <button id="submit" onclick="window.clicked = [...document.querySelectorAll('.active')].map(e => e.id).join()">Submit</button>
-<script>for (const like of document.querySelectorAll(".like")) { like.onclick = () => like.classList.add("active"); }</script>
+<script>for (const b of document.querySelectorAll("span[id]")) { b.onclick = () => b.classList.add("active"); }</script>
 </body>"""
 
 
-@pytest.mark.parametrize(("instruction", "liked"), [
-    ("Click the Like button on 1 post by @ann and then click Submit.", "l1"),
-    ("Click the Like button on 2 posts by @ann and then click Submit.", "l1,l2"),
-    ("Click the Like button on every post by @ann and then click Submit.", "l1,l2,l3"),  # nothing counted
+@pytest.mark.parametrize(("instruction", "acted"), [
+    ("Click the Like button on 1 post by @ann and then click Submit.", "like:1"),
+    ("Click the Like button on 2 posts by @ann and then click Submit.", "like:1,like:2"),
+    ("Click the Like button on every post by @ann and then click Submit.", "like:1,reply:1,like:2,like:3"),  # nothing counted
 ])
-def test_the_agent_clicks_as_many_as_the_instruction_counts(open_page: OpenPage, instruction: str, liked: str) -> None:
-    """A policy that would like every post stops at the count asked for: the likes, liked
-    or not, are one kind, and once it has clicked as many as asked it clicks no more."""
+def test_the_agent_clicks_as_many_as_the_instruction_counts(open_page: OpenPage, instruction: str, acted: str) -> None:
+    """A policy that would like every post, and then reply to some, stops at the count
+    asked for: the likes, liked or not, are one kind, and once it has clicked as many as
+    asked it clicks no more of them, nor anything else in a post (a reply button)."""
     page = open_page(POSTS)
-    run_agent(page, Preferring("l1", "l2", "l3", "submit"), instruction, max_steps=12,  # type: ignore[arg-type]
+    run_agent(page, Preferring("like:1", "like:2", "reply:1", "like:3", "submit"), instruction, max_steps=30,  # type: ignore[arg-type]
               done=lambda: page.evaluate("window.clicked !== undefined"))
-    assert page.evaluate("window.clicked") == liked
+    assert page.evaluate("window.clicked") == acted
 
 
 @pytest.mark.parametrize(("instruction", "count"), [
