@@ -42,6 +42,7 @@ from demoforge.learn.features import (
     quoted_as_written,
     tree_paths,
     visible_elements,
+    waiting_pieces,
 )
 from demoforge.learn.model import collate
 from demoforge.learn.quantities import Seen, amounts, asked_extreme, compared_kind
@@ -76,8 +77,10 @@ class Agent:
         page state; the policy's next choice is taken instead, as a person tries
         something else when a click does nothing. ``picked`` holds the words of
         what was clicked before (``features.picked_words``), which a typed value
-        leaves out where it can. ``seen`` holds the amounts a look down the page showed
-        beyond those in sight (``look_down_amounts``).
+        leaves out where it can, as it leaves out the quoted values whose turn has not
+        come after what ``history`` typed (``features.waiting_pieces``). ``seen`` holds
+        the amounts a look down the page showed beyond those in sight
+        (``look_down_amounts``).
         """
         feats = featurize(instruction, snap, history, self.encoder, seen)
         if not feats.refs:
@@ -94,6 +97,7 @@ class Agent:
             numbers=[(fields, digits)],
             field_names=[names],
             picked=[picked_pieces(instruction, feats.offsets, picked)],
+            waiting=[waiting_pieces(instruction, feats.offsets, [a.text or "" for a in history if a.op == "type"])],
         )[0]
         if d["target"] is None:
             return None

@@ -8,7 +8,7 @@ import torch
 from demoforge.dataset.actions import OPS
 from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.encoder import text_encoder
-from demoforge.learn.features import StepFeatures, featurize, field_name_pieces, picked_pieces
+from demoforge.learn.features import StepFeatures, featurize, field_name_pieces, picked_pieces, waiting_pieces
 from demoforge.learn.model import Ensemble, Policy, PolicyConfig, collate, label_context
 
 INSTRUCTION = 'Enter the password "d8W" into both text fields.'
@@ -28,11 +28,10 @@ def spans_of(start: torch.Tensor, end: torch.Tensor) -> torch.Tensor:
 
 def typed_by(
     monkeypatch, instruction: str, step: StepFeatures, starts: dict[int, float], ends: dict[int, float],
-    numbers: list[tuple[set[int], torch.Tensor]] | None = None,
-    field_names: list[torch.Tensor] | None = None,
-    picked: list[torch.Tensor] | None = None,
+    numbers: list[tuple[set[int], torch.Tensor]] | None = None, **avoided: list[torch.Tensor],
 ) -> str:
-    """What the policy types when its network's raw span scores are these (-5 at every other piece)."""
+    """What the policy types when its network's raw span scores are these (-5 at every other
+    piece); ``avoided`` names the word pieces a typed value holds none of (``Ensemble.decide``)."""
     policy = Policy(PolicyConfig())
 
     def span_logits(batch, target, h_target, g):
@@ -43,12 +42,12 @@ def typed_by(
         return spans_of(start, end)
 
     monkeypatch.setattr(policy, "span_logits", span_logits)
-    return typed_alone(policy, instruction, step, numbers, field_names, picked)
+    return typed_alone(policy, instruction, step, numbers, **avoided)
 
 
 def typed_alone(
     policy: Policy, instruction: str, step: StepFeatures, numbers: list[tuple[set[int], torch.Tensor]] | None = None,
-    field_names: list[torch.Tensor] | None = None, picked: list[torch.Tensor] | None = None,
+    **avoided: list[torch.Tensor],
 ) -> str:
     """The text ``policy`` types into the step's first element, deciding alone on ``step``."""
     def typing_first(h: torch.Tensor, g: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -58,7 +57,7 @@ def typed_alone(
 
     policy.action_logits = typing_first  # only a decision that types scores spans
     batch = collate([step], text_encoder())
-    s, e = Ensemble([policy]).decide(batch, numbers=numbers, field_names=field_names, picked=picked)[0]["span"]
+    s, e = Ensemble([policy]).decide(batch, numbers=numbers, **avoided)[0]["span"]
     return instruction[step.offsets[s][0] : step.offsets[e][1]]
 
 
@@ -327,3 +326,29 @@ def test_only_a_decision_that_types_scores_spans() -> None:
     assert (click["op"], click["span"]) == ("click", None)
     assert typing["op"] == "type" and scored == [1]
     assert typing == Ensemble([policy]).decide(collate(steps[1:], encoder))[0]
+
+
+@pytest.mark.parametrize(("typed", "value"), [
+    ([], "My"),  # "My" not typed yet: "nmar" waits its turn
+    (["my"], "nmar"),  # begun, in any case: the head's preference stands
+])
+def test_a_copied_span_waits_for_the_values_quoted_before_it(monkeypatch, typed: list[str], value: str) -> None:
+    """The head typed the value an item ends with for "starts with ... and ends with":
+    people type quoted values in the instruction's order."""
+    instruction = 'Enter an item that starts with "My" and ends with "nmar".'
+    step, pieces = field_step(instruction, Element(ref=1, tag="input", box=Box(x=0, y=0, width=90, height=20)))
+    waiting = waiting_pieces(instruction, step.offsets, typed)
+    prefers = ({pieces.index("nm"): 5.0, pieces.index("My"): 4.0}, {pieces.index("ar"): 5.0, pieces.index("My"): 4.0})
+    assert typed_by(monkeypatch, instruction, step, *prefers) == "nmar"
+    assert typed_by(monkeypatch, instruction, step, *prefers, waiting=[waiting]) == value
+
+
+@pytest.mark.parametrize(("instruction", "typed", "waiting"), [
+    ('{"Departure City":"Los Angeles","Destination City":"Seattle"}', [], ['"', "Seattle", '"']),  # names are no values
+    ('{"Departure City":"Los Angeles","Destination City":"Seattle"}', ["lax"], ['"', "Seattle", '"']),  # a code is not the city
+    ('{"Departure City":"Los Angeles","Destination City":"Seattle"}', ["Los"], []),
+    ('Enter "ann" as the username and "ann" as the password.', [], []),  # the same value again waits for nothing
+])
+def test_which_quoted_values_wait_their_turn(instruction: str, typed: list[str], waiting: list[str]) -> None:
+    _, offsets = text_encoder().tokens(instruction)
+    assert [instruction[a:b] for (a, b), w in zip(offsets, waiting_pieces(instruction, offsets, typed)) if w] == waiting
