@@ -27,6 +27,7 @@ from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.checkpoint import load_policy
 from demoforge.learn.encoder import text_encoder
 from demoforge.learn.features import (
+    echoing_pieces,
     featurize,
     field_name_pieces,
     first_names,
@@ -78,8 +79,9 @@ class Agent:
         something else when a click does nothing. ``picked`` holds the words of
         what was clicked before (``features.picked_words``), which a typed value
         leaves out where it can, as it leaves out the quoted values whose turn has not
-        come after what ``history`` typed (``features.waiting_pieces``). ``seen`` holds
-        the amounts a look down the page showed beyond those in sight
+        come after what ``history`` typed (``features.waiting_pieces``), and, in one of
+        several fields, the words next to another field's name (``features.echoing_pieces``).
+        ``seen`` holds the amounts a look down the page showed beyond those in sight
         (``look_down_amounts``).
         """
         feats = featurize(instruction, snap, history, self.encoder, seen)
@@ -98,6 +100,7 @@ class Agent:
             field_names=[names],
             picked=[picked_pieces(instruction, feats.offsets, picked)],
             waiting=[waiting_pieces(instruction, feats.offsets, [a.text or "" for a in history if a.op == "type"])],
+            echoes=[echoing_pieces([by_ref[ref] for ref in feats.refs], instruction, feats.offsets)],
         )[0]
         if d["target"] is None:
             return None

@@ -8,7 +8,14 @@ import torch
 from demoforge.dataset.actions import OPS
 from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.encoder import text_encoder
-from demoforge.learn.features import StepFeatures, featurize, field_name_pieces, picked_pieces, waiting_pieces
+from demoforge.learn.features import (
+    StepFeatures,
+    echoing_pieces,
+    featurize,
+    field_name_pieces,
+    picked_pieces,
+    waiting_pieces,
+)
 from demoforge.learn.model import Ensemble, Policy, PolicyConfig, collate, label_context
 
 INSTRUCTION = 'Enter the password "d8W" into both text fields.'
@@ -352,3 +359,32 @@ def test_a_copied_span_waits_for_the_values_quoted_before_it(monkeypatch, typed:
 def test_which_quoted_values_wait_their_turn(instruction: str, typed: list[str], waiting: list[str]) -> None:
     _, offsets = text_encoder().tokens(instruction)
     assert [instruction[a:b] for (a, b), w in zip(offsets, waiting_pieces(instruction, offsets, typed)) if w] == waiting
+
+
+#: Two fields, each with its label just below it (multi-layouts draws some forms so).
+FORM = [
+    Element(ref=1, tag="input", box=Box(x=0, y=0, width=90, height=20)),
+    Element(ref=2, tag="div", text="Movie Genre", box=Box(x=0, y=20, width=90, height=11)),
+    Element(ref=3, tag="input", box=Box(x=0, y=40, width=90, height=20)),
+    Element(ref=4, tag="div", text="Director Name", box=Box(x=0, y=60, width=90, height=11)),
+]
+
+
+def test_which_words_stand_next_to_another_field_s_name() -> None:
+    instruction = "Search for saga movies directed by Carr from year 2014."
+    _, offsets = text_encoder().tokens(instruction)
+    echoes = echoing_pieces(FORM, instruction, offsets)
+    beside = [[instruction[a:b] for (a, b), e in zip(offsets, row) if e] for row in echoes]
+    # Beside "directed" (the director's), for the genre's field; beside "movies" (the genre's), for the director's.
+    assert beside == [["movies", "by", "Carr"], [], ["saga", "directed"], []]
+
+
+def test_a_copied_span_leaves_out_the_words_next_to_another_field_s_name(monkeypatch) -> None:
+    """The head typed the director's name into the field labelled "Movie Genre"."""
+    instruction = "Search for saga movies directed by Carr from year 2014."
+    step = featurize(instruction, DomSnapshot(elements=FORM), [], text_encoder())
+    pieces = [instruction[a:b] for a, b in step.offsets]
+    echoes = echoing_pieces(FORM, instruction, step.offsets)
+    prefers = ({pieces.index("Carr"): 5.0, pieces.index("saga"): 4.0}, {pieces.index("Carr"): 5.0, pieces.index("saga"): 4.0})
+    assert typed_by(monkeypatch, instruction, step, *prefers) == "Carr"
+    assert typed_by(monkeypatch, instruction, step, *prefers, echoes=[echoes]) == "saga"
