@@ -30,6 +30,7 @@ from demoforge.learn.features import (
     echoing_pieces,
     featurize,
     field_name_pieces,
+    gap,
     first_names,
     norm,
     number_gap,
@@ -597,6 +598,32 @@ def as_drawn(action: Action, snap: DomSnapshot, instruction: str) -> Action:
     return action if twin is None else moved_to(action, twin)
 
 
+def types_of(element: Element) -> set[str]:
+    """The names of an element's type of control, as an instruction may quote them: its tag
+    and its input type ("textarea", "button"; "text", "radio")."""
+    return {element.tag.lower(), (element.input_type or "").lower()} - {""}
+
+
+def of_quoted_type(action: Action, snap: DomSnapshot, instruction: str) -> Action:
+    """A click moved to the nearest element in sight of the type of control the
+    instruction quotes by name ('Click on a "textarea" widget'), where the policy chose
+    one of another type. A quoted word that an element in sight shows as its text is a
+    text, not a type (the link "a").
+
+    A person tells a text box from a text area or a button by its look; the policy
+    clicked the text area for a "text" widget, and a label for a "button" widget. In the
+    recordings, 56 of the 61 clicks made where the instruction quotes a type shown in
+    sight were on one of that type, and the other 5 on a label holding one.
+    """
+    elements = visible_elements(snap)
+    asked = set(quoted(instruction)) - {norm(e.text) for e in elements if e.text}
+    target = snap.by_ref().get(action.ref) if asked and action.op in CLICKS and action.ref is not None else None
+    if target is None or types_of(target) & asked:
+        return action
+    alike = [e for e in elements if types_of(e) & asked]
+    return moved_to(action, min(alike, key=lambda e: gap(target, e))) if alike else action
+
+
 def moved_to(action: Action, element: Element) -> Action:
     """``action`` done on ``element`` instead, at the point a person aims at."""
     x, y = aim(element)
@@ -643,7 +670,9 @@ def run_agent(
     the element in sight written as quoted (``as_written``), and is not clicked where
     none is (``misquoted``); a click on what holds the element written as quoted goes to
     that element (``into_quoted``); an icon other than the one the instruction draws
-    gives way to the one it draws (``as_drawn``).
+    gives way to the one it draws (``as_drawn``), and a control of another type than the
+    one the instruction quotes by name ('a "textarea" widget') to one of that type
+    (``of_quoted_type``).
     Where the instruction counts the things to act on ("on 2 posts": ``asked_count``),
     once the agent has clicked that many elements of one kind (``kind``) it clicks
     no more of that kind, nor anything else in the things they belong to (``of_counted``),
@@ -698,7 +727,7 @@ def run_agent(
         if action is None:
             run.stopped = "nothing to act on"
             return run
-        for rule in (adding_to_selection, as_written, into_quoted, as_drawn):
+        for rule in (adding_to_selection, as_written, into_quoted, as_drawn, of_quoted_type):
             action = rule(action, snap, instruction)
         action, snap = into_view(page, action, snap, observe)
         after = opens_under_pointer(page, action, snap, observe) if action.op in CLICKS else None

@@ -418,6 +418,28 @@ def test_an_icon_is_clicked_as_drawn(open_page: OpenPage, instruction: str, clic
     assert page.evaluate("window.clicked") == clicked
 
 
+WIDGETS = """<!doctype html><body style="margin:0">
+<input id="box" type="text" onclick="window.clicked = 'box'"><br>
+<textarea id="area" onclick="window.clicked = 'area'">s</textarea><br>
+<button id="button" onclick="window.clicked = 'button'">text</button>
+</body>"""
+
+
+@pytest.mark.parametrize(("instruction", "clicked"), [
+    ('Click on a "textarea" widget.', "area"),  # the policy's text box gives way
+    ('Click on a "button" widget.', "button"),
+    ('Click on a "radio" widget.', "box"),  # none in sight
+    ('Click on the "text" button.', "box"),  # shown as a text: no type
+])
+def test_a_control_of_the_type_quoted_is_clicked(open_page: OpenPage, instruction: str, clicked: str) -> None:
+    """A type of control the instruction quotes by name (its tag or input type) is clicked
+    on one of that type, where the policy chose another."""
+    page = open_page(WIDGETS)
+    run_agent(page, Preferring("box"), instruction, max_steps=1,  # type: ignore[arg-type]
+              done=lambda: page.evaluate("window.clicked !== undefined"))
+    assert page.evaluate("window.clicked") == clicked
+
+
 # The buttons' ids hold a colon, on which no selector anchors (``tree_paths``): the
 # buttons of a feed have no ids, and their place in the page is their post's.
 POSTS = """<!doctype html><body style="margin:0"><style>span[id] { display: inline-block; width: 16px; height: 16px }</style>
