@@ -27,7 +27,7 @@ from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.checkpoint import load_policy
 from demoforge.learn.encoder import text_encoder
 from demoforge.learn.features import (
-    echoing_pieces,
+    elsewhere_pieces,
     featurize,
     field_name_pieces,
     gap,
@@ -81,7 +81,7 @@ class Agent:
         what was clicked before (``features.picked_words``), which a typed value
         leaves out where it can, as it leaves out the quoted values whose turn has not
         come after what ``history`` typed (``features.waiting_pieces``), and, in one of
-        several fields, the words next to another field's name (``features.echoing_pieces``).
+        several fields, another field's value (``features.elsewhere_pieces``).
         ``seen`` holds the amounts a look down the page showed beyond those in sight
         (``look_down_amounts``).
         """
@@ -101,7 +101,7 @@ class Agent:
             field_names=[names],
             picked=[picked_pieces(instruction, feats.offsets, picked)],
             waiting=[waiting_pieces(instruction, feats.offsets, [a.text or "" for a in history if a.op == "type"])],
-            echoes=[echoing_pieces([by_ref[ref] for ref in feats.refs], instruction, feats.offsets)],
+            elsewhere=[elsewhere_pieces([by_ref[ref] for ref in feats.refs], instruction, feats.offsets)],
         )[0]
         if d["target"] is None:
             return None

@@ -673,18 +673,22 @@ def nearer_label(elements: list[Element], i: int, pair: tuple[int | None, int | 
     return pair[0] if before < after else pair[1] if after < before else None
 
 
-def echoing_pieces(elements: list[Element], instruction: str, offsets: list[tuple[int, int]]) -> torch.Tensor:
+def elsewhere_pieces(elements: list[Element], instruction: str, offsets: list[tuple[int, int]]) -> torch.Tensor:
     """(E, T) bool: per field in sight (of two or more) and instruction word piece, whether
-    the piece's word stands next to a word that echoes another field's label (its nearer
-    one: ``nearer_label``), by stem (``stem_matches``): the nearest word with a stem on
-    either side of it ("by" and "of" have none).
+    the piece's word is another field's value by where it stands: next to an echo of
+    another field's label (its nearer one: ``nearer_label``), by stem (``stem_matches``);
+    or, for a field whose label the instruction echoes while just one other field's
+    label it echoes nowhere, next to no echo of a label at all, which leaves the word to
+    that other field. A word's neighbours are the nearest words with a stem on either
+    side of it ("by" and "of" have none).
 
     A form's values stand next to the words that name their own fields: "directed by
-    **Carr**" for "Director Name", "from year **2014**" for "Year". In the recordings,
-    none of the 738 typings of the instruction's text into one of several fields stood
-    next to an echo of another field's label. The copy head typed "Carr" into the
-    field labelled "Movie Genre" (multi-layouts, whose layouts put labels above, beside
-    or below their fields).
+    **Carr**" for "Director Name", "from year **2014**" for "Year", and "**saga** movies"
+    for "Genre", which the instruction never names. In the recordings, none of the 738
+    typings of the instruction's text into one of several fields stood next to an echo
+    of another field's label, and one went against the second reading ("western" into
+    "Year"). The copy head typed "Carr" into the field labelled "Movie Genre", and
+    "thriller" into the one labelled "Director" (multi-layouts, multi-orderings).
     """
     out = torch.zeros((len(elements), len(offsets)), dtype=torch.bool)
     fields = [i for i, e in enumerate(elements) if is_editable(target_of(e))]
@@ -696,12 +700,17 @@ def echoing_pieces(elements: list[Element], instruction: str, offsets: list[tupl
     found = [(m.span(), _stem(m.group())) for m in _WORD.finditer(instruction.lower())]
     stems = [s for _, s in found]
     beside = [
-        {next((s for s in reversed(stems[:k]) if s), None), next((s for s in stems[k + 1 :] if s), None)}
+        {next((s for s in reversed(stems[:k]) if s), None), next((s for s in stems[k + 1 :] if s), None)} - {None}
         for k in range(len(found))
     ]
+    echoed = set(stems)
+    every_label = set().union(*named.values())
     for i in fields:
         others = set().union(*(named[j] for j in fields if j != i)) - named[i]
-        spans = [span for (span, _), near in zip(found, beside) if near & others]
+        unnamed = [j for j in fields if j != i and named[j] and not named[j] & echoed]
+        by_elimination = len(unnamed) == 1 and bool(named[i] & echoed)
+        spans = [span for (span, _), near in zip(found, beside)
+                 if near & others or (by_elimination and not near & every_label)]
         out[i] = torch.tensor([_within(spans, a, b) for a, b in offsets], dtype=torch.bool)
     return out
 

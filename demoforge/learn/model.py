@@ -308,7 +308,7 @@ class Ensemble(nn.Module):
         field_names: list[torch.Tensor] | None = None,
         picked: list[torch.Tensor] | None = None,
         waiting: list[torch.Tensor] | None = None,
-        echoes: list[torch.Tensor] | None = None,
+        elsewhere: list[torch.Tensor] | None = None,
     ) -> list[dict]:
         """The best action of each decision: element index, op, key, and the span
         (start, end) it types, None where it types nothing.
@@ -324,9 +324,9 @@ class Ensemble(nn.Module):
         which word pieces name what was clicked before (``features.picked_pieces``):
         a typed value holds none either. ``waiting`` gives which word pieces are in a
         quoted value whose turn has not come (``features.waiting_pieces``): a typed
-        value holds none. ``echoes`` gives, per element, which word pieces stand next
-        to an echo of another field's label (``features.echoing_pieces``): what is
-        typed into it holds none, the last rule to give way.
+        value holds none. ``elsewhere`` gives, per element, which word pieces are
+        another field's value by where they stand (``features.elsewhere_pieces``):
+        what is typed into it holds none, the last rule to give way.
         """
         looks = [(m, *m.encode(b)) for m in self.members]
         logits = _mean([_log_probs(m.action_logits(h, g, b.elem_mask).flatten(1)) for m, h, g in looks])
@@ -392,8 +392,8 @@ class Ensemble(nn.Module):
             rules = [in_quotes[:, None] & in_quotes[None, :], opens[:, None] & closes[None, :] & clear_of_quotes,
                      clear_of_quotes, word_start[:, None] & word_end[None, :]]
             avoids = [rule[i] for rule in (field_names, picked, waiting) if rule]
-            if echoes:
-                avoids.append(echoes[i][target[i]])
+            if elsewhere:
+                avoids.append(elsewhere[i][target[i]])
             rules += [_free_of(F.pad(avoided, (0, t - len(avoided)))) for avoided in avoids]
             fields, digits = numbers[i] if numbers else (set(), torch.zeros(0, dtype=torch.bool))
             if int(target[i]) in fields:

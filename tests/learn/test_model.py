@@ -10,7 +10,7 @@ from demoforge.events import Box, DomSnapshot, Element
 from demoforge.learn.encoder import text_encoder
 from demoforge.learn.features import (
     StepFeatures,
-    echoing_pieces,
+    elsewhere_pieces,
     featurize,
     field_name_pieces,
     picked_pieces,
@@ -361,30 +361,45 @@ def test_which_quoted_values_wait_their_turn(instruction: str, typed: list[str],
     assert [instruction[a:b] for (a, b), w in zip(offsets, waiting_pieces(instruction, offsets, typed)) if w] == waiting
 
 
-#: Two fields, each with its label just below it (multi-layouts draws some forms so).
-FORM = [
-    Element(ref=1, tag="input", box=Box(x=0, y=0, width=90, height=20)),
-    Element(ref=2, tag="div", text="Movie Genre", box=Box(x=0, y=20, width=90, height=11)),
-    Element(ref=3, tag="input", box=Box(x=0, y=40, width=90, height=20)),
-    Element(ref=4, tag="div", text="Director Name", box=Box(x=0, y=60, width=90, height=11)),
-]
+def form(*labels: str) -> list[Element]:
+    """Fields, each with its label just below it (multi-layouts draws some forms so)."""
+    return [
+        Element(ref=2 * k + d + 1, tag=("input", "div")[d], text=(None, label)[d],
+                box=Box(x=0, y=40 * k + 20 * d, width=90, height=(20, 11)[d]))
+        for k, label in enumerate(labels) for d in (0, 1)
+    ]
 
 
-def test_which_words_stand_next_to_another_field_s_name() -> None:
+@pytest.mark.parametrize(("labels", "elsewhere"), [
+    # Beside "directed" (the director's), for the genre's field; beside "movies" (the genre's), for the director's.
+    (("Movie Genre", "Director Name"), [["movies", "by", "Carr"], [], ["saga", "directed"], []]),
+    # "Genre" echoed nowhere: the words beside no echo at all are its field's, not the others'.
+    (("Director", "Genre", "Year"), [
+        ["Search", "for", "saga", "directed", "from", "year", "2014"], [],
+        ["movies", "by", "Carr", "from", "2014"], [],
+        ["Search", "for", "saga", "movies", "directed", "by", "Carr", "year"], [],
+    ]),
+])
+def test_which_words_are_another_field_s_value(labels: tuple[str, ...], elsewhere: list[list[str]]) -> None:
     instruction = "Search for saga movies directed by Carr from year 2014."
     _, offsets = text_encoder().tokens(instruction)
-    echoes = echoing_pieces(FORM, instruction, offsets)
-    beside = [[instruction[a:b] for (a, b), e in zip(offsets, row) if e] for row in echoes]
-    # Beside "directed" (the director's), for the genre's field; beside "movies" (the genre's), for the director's.
-    assert beside == [["movies", "by", "Carr"], [], ["saga", "directed"], []]
+    rows = elsewhere_pieces(form(*labels), instruction, offsets)
+    assert [[instruction[a:b] for (a, b), e in zip(offsets, row) if e] for row in rows] == elsewhere
 
 
-def test_a_copied_span_leaves_out_the_words_next_to_another_field_s_name(monkeypatch) -> None:
-    """The head typed the director's name into the field labelled "Movie Genre"."""
+@pytest.mark.parametrize(("labels", "typed"), [
+    (("Movie Genre", "Director Name"), "saga"),  # "Carr" stands beside "directed"
+    (("Director", "Genre", "Year"), "Carr"),  # "saga" is the genre's, by elimination
+])
+def test_a_copied_span_leaves_out_another_field_s_value(monkeypatch, labels: tuple[str, ...], typed: str) -> None:
+    """The head typed the director's name into the field labelled "Movie Genre", and the
+    genre into the one labelled "Director"."""
     instruction = "Search for saga movies directed by Carr from year 2014."
-    step = featurize(instruction, DomSnapshot(elements=FORM), [], text_encoder())
+    page = form(*labels)
+    step = featurize(instruction, DomSnapshot(elements=page), [], text_encoder())
     pieces = [instruction[a:b] for a, b in step.offsets]
-    echoes = echoing_pieces(FORM, instruction, step.offsets)
-    prefers = ({pieces.index("Carr"): 5.0, pieces.index("saga"): 4.0}, {pieces.index("Carr"): 5.0, pieces.index("saga"): 4.0})
-    assert typed_by(monkeypatch, instruction, step, *prefers) == "Carr"
-    assert typed_by(monkeypatch, instruction, step, *prefers, echoes=[echoes]) == "saga"
+    wrong = "saga" if typed == "Carr" else "Carr"
+    prefers = ({pieces.index(wrong): 5.0, pieces.index(typed): 4.0}, {pieces.index(wrong): 5.0, pieces.index(typed): 4.0})
+    assert typed_by(monkeypatch, instruction, step, *prefers) == wrong
+    elsewhere = elsewhere_pieces(page, instruction, step.offsets)
+    assert typed_by(monkeypatch, instruction, step, *prefers, elsewhere=[elsewhere]) == typed
