@@ -277,16 +277,13 @@ def waiting_pieces(instruction: str, offsets: list[tuple[int, int]], typed: Sequ
     starts with "My" and ends with "nmar"', for which a person types "My" and picks
     the suggestion that ends with "nmar".
     """
-    values = [m for m in _QUOTED.finditer(instruction) if not instruction[m.end() :].lstrip().startswith(":")]
-    begun = [t.lower() for t in typed if t]
-
-    def done(value: str) -> bool:
-        return any(value.lower().startswith(t) for t in begun)
-
-    turn = next((m for m in values if not done(m.group(0)[1:-1])), None)
-    later = [] if turn is None else [
-        m.span() for m in values if m.start() > turn.start() and m.group(0)[1:-1] != turn.group(0)[1:-1]
+    values = [
+        (m.span(), next(g for g in m.groups() if g))
+        for m in _QUOTED.finditer(instruction) if not instruction[m.end() :].lstrip().startswith(":")
     ]
+    begun = [t.lower() for t in typed if t]
+    turn = next(((span, v) for span, v in values if not any(v.lower().startswith(t) for t in begun)), None)
+    later = [] if turn is None else [span for span, v in values if span[0] > turn[0][0] and v != turn[1]]
     return torch.tensor([_within(later, a, b) for a, b in offsets], dtype=torch.bool)
 
 
@@ -631,6 +628,11 @@ def _stem(word: str) -> str | None:
     return word[:STEM]
 
 
+def word_stems(text: str) -> list[tuple[tuple[int, int], str | None]]:
+    """Each word of ``text``: where it lies, and its stem (``_stem``)."""
+    return [(m.span(), _stem(m.group())) for m in _WORD.finditer(text.lower())]
+
+
 def _stems(text: str | None) -> set[str]:
     return {s for s in map(_stem, words(text)) if s}
 
@@ -649,9 +651,8 @@ def stem_matches(
     policy typed such values into the wrong fields of forms whose labels it reads by
     vectors alone (multi-layouts, multi-orderings).
     """
-    lower = instruction.lower()
-    spans = [(m.start(), m.end(), _stem(m.group())) for m in _WORD.finditer(lower)]
-    piece_stems = [next((s for a0, b0, s in spans if a0 <= a < b0), None) for a, _ in offsets]
+    found = word_stems(instruction)
+    piece_stems = [next((s for (a0, b0), s in found if a0 <= a < b0), None) for a, _ in offsets]
     own = np.zeros((len(elements), len(offsets)), dtype=bool)
     for i, e in enumerate(elements):
         stems = _stems(e.text)
@@ -697,7 +698,7 @@ def elsewhere_pieces(elements: list[Element], instruction: str, offsets: list[tu
     label_of = labels(elements)
     named = {i: _stems(elements[j].text) if (j := nearer_label(elements, i, label_of[i])) is not None else set()
              for i in fields}
-    found = [(m.span(), _stem(m.group())) for m in _WORD.finditer(instruction.lower())]
+    found = word_stems(instruction)
     stems = [s for _, s in found]
     beside = [
         {next((s for s in reversed(stems[:k]) if s), None), next((s for s in stems[k + 1 :] if s), None)} - {None}
